@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers every module uses: argument parsing, /proc readings, atomic
+ * JSON output.  All return 0 / -errno and never print. */
+#ifndef COROLAB_UTIL_H
+#define COROLAB_UTIL_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+/* Parse a whole string (no trailing junk); -EINVAL or -ERANGE otherwise. */
+int parse_long(const char *s, long min, long max, long *out);
+int parse_double(const char *s, double min, double max, double *out);
+/* "1.5" seconds (fractions allowed; optional suffix s, ms, us, ns) -> ns. */
+int parse_duration_ns(const char *s, uint64_t *out_ns);
+/* "64k", "8M", "4096" -> bytes. */
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* /proc/self/status fields, in kB / count; -errno if unreadable. */
+int proc_status_field(const char *field, long *out);	/* "VmRSS", "VmHWM", "Threads" */
+int proc_fd_count(void);	/* open descriptors of this process */
+
+/* Write JSON to path atomically (path.tmp.PID + fsync + rename), or to
+ * stdout when path is "-".  Never leaves a truncated file at path. */
+int json_write_file(json_t *root, const char *path);
+/* Write bytes to path atomically, the same way. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Is stderr a terminal (progress output goes there only then). */
+int stderr_is_tty(void);
+
+double ns_to_s(uint64_t ns);
+
+#endif
