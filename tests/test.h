@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the C tests (tests/*.c).  A test exits 0 pass, 1 fail,
+/* Helpers shared by the C tests (tests/NAME.c).  A test exits 0 pass, 1 fail,
  * 77 skip; a skip prints its reason as the last line of its output. */
 #ifndef COROLAB_TEST_H
 #define COROLAB_TEST_H

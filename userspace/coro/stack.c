@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Coroutine stacks: carved from large MAP_NORESERVE regions, each preceded by
+ * a guard page, recycled through a LIFO free list.
+ *
+ * Why not one mmap per stack: every mprotect'd guard page splits a mapping,
+ * so one mapping + one guard per coroutine costs two VMAs and
+ * vm.max_map_count (65530) stops us near 32k coroutines.  Linux 6.13 added
+ * MADV_GUARD_INSTALL, which installs guard pages as page-table markers
+ * without splitting the VMA: a region of N stacks stays one mapping.  We try
+ * it on the first chunk and fall back to mprotect(PROT_NONE) when the kernel
+ * says EINVAL (older kernels), accepting the VMA limit there.
+ *
+ * Chunks grow geometrically (64, 128, ... 8192 slots) so small programs map
+ * little and large ones make few mmap calls.  Stacks are never unmapped
+ * before stack_pool__destroy: a pool sized for a peak stays that size, and
+ * pages a coroutine touched stay resident when its stack is reused.
+ */
+#include "coro/stack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define HAVE_VALGRIND 1
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define CHUNK_MIN_SLOTS 64u
+#define CHUNK_MAX_SLOTS 8192u
+
+int stack_pool__init(struct stack_pool *p, size_t stack_size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0)
+		return -EINVAL;
+	*p = (struct stack_pool){ .page = (size_t)page, .guard_madvise = -1 };
+	p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
+	if (p->stack_size < 2 * p->page)
+		p->stack_size = 2 * p->page;
+	return 0;
+}
+
+static int install_guard(struct stack_pool *p, char *addr)
+{
+	if (p->guard_madvise != 0) {
+		if (madvise(addr, p->page, MADV_GUARD_INSTALL) == 0) {
+			p->guard_madvise = 1;
+			return 0;
+		}
+		if (p->guard_madvise == 1 || errno != EINVAL)
+			return -errno;
+		p->guard_madvise = 0;	/* kernel without guard regions */
+	}
+	return mprotect(addr, p->page, PROT_NONE) ? -errno : 0;
+}
+
+static int pool_grow(struct stack_pool *p)
+{
+	unsigned nslots = p->nslots < CHUNK_MIN_SLOTS ? CHUNK_MIN_SLOTS :
+			  p->nslots > CHUNK_MAX_SLOTS ? CHUNK_MAX_SLOTS : (unsigned)p->nslots;
+	size_t slot_len = p->page + p->stack_size;
+	struct stack_chunk *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->slots = calloc(nslots, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->len = slot_len * nslots;
+	c->base = mmap(NULL, c->len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->base == MAP_FAILED) {
+		err = -errno;
+		free(c->slots);
+		free(c);
+		return err;
+	}
+	c->nslots = nslots;
+	/* Push in reverse so the lowest slot is handed out first. */
+	for (unsigned i = nslots; i-- > 0;) {
+		struct stack_slot *s = &c->slots[i];
+		char *guard = c->base + (size_t)i * slot_len;
+
+		err = install_guard(p, guard);
+		if (err) {
+			munmap(c->base, c->len);
+			free(c->slots);
+			free(c);
+			return err;
+		}
+		s->lo = guard + p->page;
+		s->hi = s->lo + p->stack_size;
+#ifdef HAVE_VALGRIND
+		s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, s->hi);
+#endif
+		s->next_free = p->free;
+		p->free = s;
+	}
+	c->next = p->chunks;
+	p->chunks = c;
+	p->nslots += nslots;
+	p->bytes_mapped += c->len;
+	return 0;
+}
+
+int stack_pool__get(struct stack_pool *p, struct stack_slot **out)
+{
+	int err;
+
+	if (!p->free && (err = pool_grow(p)))
+		return err;
+	*out = p->free;
+	p->free = p->free->next_free;
+	(*out)->next_free = NULL;
+	return 0;
+}
+
+void stack_pool__put(struct stack_pool *p, struct stack_slot *s)
+{
+	s->next_free = p->free;
+	p->free = s;
+}
+
+uint64_t stack_pool__resident(const struct stack_pool *p)
+{
+	uint64_t pages = 0;
+
+	for (const struct stack_chunk *c = p->chunks; c; c = c->next) {
+		size_t n = c->len / p->page;
+		unsigned char *vec = malloc(n);
+
+		if (!vec)
+			return 0;
+		if (mincore(c->base, c->len, vec) == 0)
+			for (size_t i = 0; i < n; i++)
+				pages += vec[i] & 1;
+		free(vec);
+	}
+	return pages * p->page;
+}
+
+const struct stack_slot *stack_pool__guard_hit(const struct stack_pool *p, const void *addr)
+{
+	const char *a = addr;
+	size_t slot_len = p->page + p->stack_size;
+
+	for (const struct stack_chunk *c = p->chunks; c; c = c->next) {
+		size_t off;
+
+		if (a < c->base || a >= c->base + c->len)
+			continue;
+		off = (size_t)(a - c->base);
+		if (off % slot_len < p->page)
+			return &c->slots[off / slot_len];
+		return NULL;
+	}
+	return NULL;
+}
+
+void stack_pool__destroy(struct stack_pool *p)
+{
+	struct stack_chunk *c = p->chunks, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+#ifdef HAVE_VALGRIND
+		for (unsigned i = 0; i < c->nslots; i++)
+			if (c->slots[i].valgrind_id)
+				VALGRIND_STACK_DEREGISTER(c->slots[i].valgrind_id);
+#endif
+		munmap(c->base, c->len);
+		free(c->slots);
+		free(c);
+	}
+	p->chunks = NULL;
+	p->free = NULL;
+}
