@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Description: corolab report on the hand-made fixture results directory
+# writes report.md with the environment, every chart (PNG and SVG) and a
+# verdict for every claim; without gnuplot it still writes the report and
+# says why; missing experiments read "not measured".
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+C=${COROLAB:?COROLAB must point at the corolab binary}
+[ -x "$C" ] || { echo "skip: $C not built"; exit 77; }
+if "$C" report --help 2>&1 | grep -q "not built into this binary"; then
+	echo "skip: report not built into $C"; exit 77
+fi
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cp -r "$here/data/results" "$tmp/r"
+
+"$C" report "$tmp/r" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "report exited non-zero"; }
+md=$tmp/r/report.md
+[ -s "$md" ] || fail "no report.md"
+grep -qx "$tmp/r/report.md" "$tmp/out" || fail "stdout should name the report"
+for s in '## Environment' '## Exact commands' '## 01-http' '## 05-switch-cost' '## Charts' \
+	'## Claims ledger' 'eBPF vs kernel counters' '| liburing | 2.3 |' '| corolab commit | fixture |'; do
+	grep -qF -- "$s" "$md" || fail "report.md lacks '$s'"
+done
+if command -v gnuplot >/dev/null; then
+	for c in time switches runq memory lifecycle cost; do
+		for ext in png svg; do
+			[ -s "$tmp/r/charts/$c.$ext" ] || fail "chart $c.$ext missing"
+			grep -qF "charts/$c.$ext" "$md" || fail "report does not link $c.$ext"
+		done
+	done
+else
+	echo "note: gnuplot not installed, chart files not checked"
+fi
+
+# Every claim has exactly one verdict row; a few verdicts are known.
+n=$(grep -cE '^\| C[0-9]+ \|' "$md")
+[ "$n" -ge 12 ] || fail "only $n claims in the ledger"
+v=$(grep -cE '^\| C[0-9]+ \|.*\| \*\*(supported|refuted|nuanced|not measured)\*\* \|' "$md")
+[ "$v" -eq "$n" ] || fail "$v verdicts for $n claims"
+verdict() { grep -E "^\| $1 \|" "$md" | sed -E 's/.*\*\*([a-z ]+)\*\*.*/\1/'; }
+[ "$(verdict C2)" = refuted ] || fail "C2 (8 MB stack) should be refuted by 35 KiB/thread: $(verdict C2)"
+[ "$(verdict C5)" = supported ] || fail "C5 switch cost: $(verdict C5)"
+[ "$(verdict C9)" = nuanced ] || fail "C9 (2.33x = pool model) should be nuanced: $(verdict C9)"
+[ "$(verdict C10)" = refuted ] || fail "C10 (sleep equal) should be refuted: $(verdict C10)"
+[ "$(verdict C14)" = nuanced ] || fail "C14: $(verdict C14)"
+grep -q 'pool-size model predicts 2.33' "$md" || fail "pool model figure missing"
+grep -qE '\*\*not measured\*\*' "$md" && fail "complete fixture has a 'not measured' claim"
+
+# Re-running replaces report.md atomically and leaves no temporary files.
+"$C" report "$tmp/r" >/dev/null 2>&1 || fail "second run failed"
+ls "$tmp/r" | grep -q '\.tmp' && fail "temporary file left behind"
+
+# No gnuplot: the report is still written and says why.
+rm -rf "$tmp/r/charts" "$md"
+COROLAB_GNUPLOT=/nonexistent/gnuplot "$C" report "$tmp/r" >/dev/null 2>&1 || fail "report without gnuplot failed"
+grep -q 'Charts not drawn: gnuplot.*not installed' "$md" || fail "missing-gnuplot reason absent"
+grep -qE '^\| C16 \|' "$md" || fail "ledger missing without gnuplot"
+
+# A partial run with one experiment: marked partial, others not measured.
+mkdir -p "$tmp/p"
+cp -r "$here/data/results/05-switch-cost" "$tmp/p/"
+echo "interrupted by SIGINT during 05-switch-cost" >"$tmp/p/PARTIAL"
+"$C" report --no-charts "$tmp/p" >/dev/null 2>&1 || fail "partial report failed"
+grep -q 'PARTIAL RUN.*interrupted by SIGINT' "$tmp/p/report.md" || fail "partial marker not shown"
+grep -qE '^\| C6 \|.*not measured.*experiment 03-cpu-vs-io missing' "$tmp/p/report.md" ||
+	fail "C6 should be not measured naming 03-cpu-vs-io"
+[ "$(grep -E '^\| C5 \|' "$tmp/p/report.md" | grep -c supported)" -eq 1 ] || fail "C5 lost in partial run"
+
+# Bad input: a malformed file is skipped and named; usage errors exit 2.
+echo '{"schema": ' >"$tmp/p/05-switch-cost/broken.json"
+"$C" report --no-charts "$tmp/p" >/dev/null 2>"$tmp/err" || fail "one bad file must not fail the report"
+grep -q 'broken.json' "$tmp/err" || fail "bad file not named on stderr"
+grep -q 'broken.json' "$tmp/p/report.md" || fail "bad file not named in report"
+rc=0; "$C" report >/dev/null 2>&1 || rc=$?; [ "$rc" -eq 2 ] || fail "no args: exit $rc, want 2"
+rc=0; "$C" report "$tmp/nonexistent" >/dev/null 2>&1 || rc=$?; [ "$rc" -eq 1 ] || fail "missing dir: exit $rc, want 1"
+echo "report: all checks passed"

@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: MIT
+/* corolab report: RESULTS_DIR/<experiment>/<file>.json -> RESULTS_DIR/report.md
+ * (written atomically) plus charts in RESULTS_DIR/charts/.
+ *
+ * Repeats of a measurement are grouped by content (experiment, workload,
+ * mode, GIL, task count), not by file name, so a hand-made directory works
+ * as well as one written by lab/all.sh. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "report/report.h"
+#include "util/util.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int push_str(char ***arr, size_t *n, const char *s)
+{
+	char **na = realloc(*arr, (*n + 1) * sizeof(*na));
+
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	na[*n] = strdup(s);
+	if (!na[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void free_strs(char **arr, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(arr[i]);
+	free(arr);
+}
+
+/* Sorted names in dir matching want_dir (directories) or *.json (files). */
+static int list_dir(const char *dir, int want_dir, char ***out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat st;
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
+		if (stat(p, &st))
+			continue;
+		if (want_dir ? !S_ISDIR(st.st_mode) :
+			       !(S_ISREG(st.st_mode) && l > 5 && !strcmp(de->d_name + l - 5, ".json")))
+			continue;
+		if (want_dir && !strcmp(de->d_name, "charts"))
+			continue;
+		if ((ret = push_str(out, n, de->d_name)))
+			break;
+	}
+	closedir(d);
+	if (ret) {
+		free_strs(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return ret;
+	}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_str);
+	return 0;
+}
+
+static int mode_rank(const char *m)
+{
+	static const char *const order[] = { "sequential", "threads", "coroutines", "processes" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(m, order[i]))
+			return i;
+	return 4;
+}
+
+/* Tables read best as: experiment, workload, GIL off then on, scale, mode. */
+static int cmp_group(const void *a, const void *b)
+{
+	const struct rgroup *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->experiment, y->experiment)) || (c = strcmp(x->workload, y->workload)))
+		return c;
+	if (x->gil != y->gil)
+		return x->gil - y->gil;
+	if (x->scaled != y->scaled)
+		return x->scaled - y->scaled;
+	if ((c = mode_rank(x->mode) - mode_rank(y->mode)))
+		return c;
+	return (x->tasks > y->tasks) - (x->tasks < y->tasks);
+}
+
+static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e)
+{
+	const char *w = rj_str(e->run, "workload"), *m = rj_str(e->run, "mode");
+	int gil = rj_num(e->run, "params.gil") == 1.0;
+	double t = rj_num(e->run, "tasks");
+	long tasks = isnan(t) ? 0 : (long)t;
+	struct rgroup *g = NULL;
+
+	if (!w || !m)
+		return -EINVAL;
+	for (size_t i = 0; i < s->ng; i++) {
+		struct rgroup *x = &s->g[i];
+
+		if (!strcmp(x->experiment, exp) && !strcmp(x->workload, w) && !strcmp(x->mode, m) &&
+		    x->gil == gil && x->tasks == tasks) {
+			g = x;
+			break;
+		}
+	}
+	if (!g) {
+		struct rgroup *ng = realloc(s->g, (s->ng + 1) * sizeof(*ng));
+
+		if (!ng)
+			return -ENOMEM;
+		s->g = ng;
+		g = &s->g[s->ng++];
+		memset(g, 0, sizeof(*g));
+		snprintf(g->experiment, sizeof(g->experiment), "%s", exp);
+		snprintf(g->workload, sizeof(g->workload), "%s", w);
+		snprintf(g->mode, sizeof(g->mode), "%s", m);
+		g->gil = gil;
+		g->tasks = tasks;
+	}
+	json_t **nr = realloc(g->run, (g->n + 1) * sizeof(*nr));
+
+	if (!nr)
+		return -ENOMEM;
+	g->run = nr;
+	json_t **nt = realloc(g->trace, (g->n + 1) * sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	g->trace = nt;
+	g->run[g->n] = e->run;
+	g->trace[g->n] = e->trace;
+	g->n++;
+	if (e->trace)
+		s->traced = 1;
+	return 0;
+}
+
+int rset__load(struct rset *s, const char *dir)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	if ((ret = list_dir(dir, 1, &s->experiments, &s->nexp)))
+		return ret;
+	for (size_t i = 0; i < s->nexp; i++) {
+		char sub[PATH_MAX], **files = NULL;
+		size_t nf = 0;
+
+		snprintf(sub, sizeof(sub), "%s/%s", dir, s->experiments[i]);
+		if ((ret = list_dir(sub, 0, &files, &nf)))
+			goto fail;
+		for (size_t j = 0; j < nf; j++) {
+			char path[PATH_MAX + 256], err[256], prob[PATH_MAX + 512];
+			struct rdoc d;
+
+			snprintf(path, sizeof(path), "%s/%s", sub, files[j]);
+			if (rdoc__load(&d, path, err, sizeof(err))) {
+				snprintf(prob, sizeof(prob), "%s/%s: %s", s->experiments[i], files[j], err);
+				if ((ret = push_str(&s->problems, &s->nproblems, prob)))
+					goto fail_files;
+				continue;
+			}
+			struct rdoc *nd = realloc(s->docs, (s->ndocs + 1) * sizeof(*nd));
+
+			if (!nd) {
+				rdoc__free(&d);
+				ret = -ENOMEM;
+				goto fail_files;
+			}
+			s->docs = nd;
+			s->docs[s->ndocs++] = d;
+			for (size_t k = 0; k < d.n; k++) {
+				if (!d.e[k].run)
+					continue;	/* a bare trace has no workload/mode to group by */
+				ret = group_add(s, s->experiments[i], &d.e[k]);
+				if (ret == -EINVAL) {
+					snprintf(prob, sizeof(prob), "%s/%s: entry %zu lacks workload/mode",
+						 s->experiments[i], files[j], k);
+					ret = push_str(&s->problems, &s->nproblems, prob);
+				}
+				if (ret)
+					goto fail_files;
+			}
+		}
+		free_strs(files, nf);
+		continue;
+fail_files:
+		free_strs(files, nf);
+		goto fail;
+	}
+	/* A scale-up is a run of the same workload/mode with at least twice the
+	 * tasks of another (04-memory: 1000 vs 100,000 coroutines). */
+	for (size_t i = 0; i < s->ng; i++) {
+		struct rgroup *g = &s->g[i];
+
+		for (size_t j = 0; j < s->ng; j++) {
+			struct rgroup *o = &s->g[j];
+
+			if (i != j && !strcmp(g->experiment, o->experiment) &&
+			    !strcmp(g->workload, o->workload) && !strcmp(g->mode, o->mode) &&
+			    g->gil == o->gil && o->tasks * 2 <= g->tasks)
+				g->scaled = 1;
+		}
+		snprintf(g->label, sizeof(g->label), "%s %s%s (%ld tasks)", g->workload, g->mode,
+			 g->gil ? " gil" : "", g->tasks);
+	}
+	qsort(s->g, s->ng, sizeof(*s->g), cmp_group);
+	return 0;
+fail:
+	rset__free(s);
+	return ret;
+}
+
+void rset__free(struct rset *s)
+{
+	for (size_t i = 0; i < s->ng; i++) {
+		free(s->g[i].run);
+		free(s->g[i].trace);
+	}
+	free(s->g);
+	for (size_t i = 0; i < s->ndocs; i++)
+		rdoc__free(&s->docs[i]);
+	free(s->docs);
+	free_strs(s->experiments, s->nexp);
+	free_strs(s->problems, s->nproblems);
+	memset(s, 0, sizeof(*s));
+}
+
+double rgroup_stat(const struct rgroup *g, const char *path, double *min, double *max)
+{
+	double v[64], med, lo, hi;
+	size_t n = g->n < 64 ? g->n : 64;	/* more than 64 repeats: the first 64 */
+	int tr = !strncmp(path, "trace.", 6);
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = tr ? (g->trace[i] ? rj_num(g->trace[i], path + 6) : NAN) : rj_num(g->run[i], path);
+	stats_median(v, n, &med, &lo, &hi);
+	if (min)
+		*min = lo;
+	if (max)
+		*max = hi;
+	return med;
+}
+
+const struct rgroup *rset_find(const struct rset *s, const char *workload, const char *mode,
+			       int gil, int scaled)
+{
+	const struct rgroup *best = NULL;
+
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+
+		if (strcmp(g->workload, workload) || strcmp(g->mode, mode) || (gil >= 0 && g->gil != gil))
+			continue;
+		if (g->scaled == scaled)
+			return g;
+		if (!best)
+			best = g;
+	}
+	return scaled ? NULL : best;
+}
+
+/* ---- Markdown ---- */
+
+static void md_num(char *b, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(b, len, "–");
+	else if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
+		snprintf(b, len, "%.3g", v);
+	else if (v == floor(v) || fabs(v) >= 1000)
+		snprintf(b, len, "%.0f", v);
+	else if (fabs(v) >= 100)
+		snprintf(b, len, "%.1f", v);
+	else
+		snprintf(b, len, "%.3f", v);
+}
+
+/* "1.002 (1.001–1.010)" or "1.002" for one repeat. */
+static void md_stat(char *b, size_t len, const struct rgroup *g, const char *path)
+{
+	double lo, hi, m = rgroup_stat(g, path, &lo, &hi);
+	char x[24], y[24], z[24];
+
+	md_num(x, sizeof(x), m);
+	if (isnan(m) || lo == hi) {
+		snprintf(b, len, "%s", x);
+		return;
+	}
+	md_num(y, sizeof(y), lo);
+	md_num(z, sizeof(z), hi);
+	snprintf(b, len, "%s (%s–%s)", x, y, z);
+}
+
+static int run_cmd(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	out[0] = '\0';
+	if (!p)
+		return -errno;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	return pclose(p) == 0 && n ? 0 : -ENOENT;
+}
+
+static void read_first_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+static void cpu_model(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && c) {
+			c++;
+			c += strspn(c, " \t");
+			c[strcspn(c, "\n")] = '\0';
+			snprintf(out, len, "%s", c);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* The environment: RESULTS_DIR/env.json (written by the lab at run time)
+ * wins; figures it lacks are read now and marked "(at report time)". */
+static void write_env(const struct rset *s, FILE *md)
+{
+	char path[PATH_MAX + 32], buf[512];
+	json_t *env;
+	struct utsname u;
+	static const struct {
+		const char *key, *label, *cmd;
+	} vers[] = {
+		{ "liburing", "liburing", "pkg-config --modversion liburing 2>/dev/null" },
+		{ "libbpf", "libbpf", "pkg-config --modversion libbpf 2>/dev/null" },
+		{ "libcurl", "libcurl", "pkg-config --modversion libcurl 2>/dev/null" },
+		{ "clang", "clang", "clang --version 2>/dev/null | head -n1" },
+		{ "gnuplot", "gnuplot", "gnuplot --version 2>/dev/null" },
+	};
+
+	snprintf(path, sizeof(path), "%s/env.json", s->dir);
+	env = json_load_file(path, 0, NULL);
+	fprintf(md, "## Environment\n\n| | |\n|---|---|\n");
+	if (!env)
+		fprintf(md, "| note | no env.json in the results directory: figures below were read when the report was written |\n");
+
+#define ENV_ROW(label, key, live)                                                              \
+	do {                                                                                   \
+		const char *v_ = env ? rj_str(env, key) : NULL;                                \
+		if (v_ && *v_)                                                                 \
+			fprintf(md, "| %s | %s |\n", label, v_);                               \
+		else {                                                                         \
+			live;                                                                  \
+			fprintf(md, "| %s | %s%s |\n", label, buf[0] ? buf : "unknown",        \
+				env ? " (at report time)" : "");                               \
+		}                                                                              \
+	} while (0)
+
+	ENV_ROW("kernel", "kernel", (uname(&u) ? snprintf(buf, sizeof(buf), "unknown") :
+				     snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine)));
+	ENV_ROW("CPU model", "cpu_model", cpu_model(buf, sizeof(buf)));
+	{
+		double c = env ? rj_num(env, "cores") : NAN;
+
+		if (!isnan(c))
+			fprintf(md, "| cores | %.0f |\n", c);
+		else
+			fprintf(md, "| cores | %ld%s |\n", sysconf(_SC_NPROCESSORS_ONLN),
+				env ? " (at report time)" : "");
+	}
+	ENV_ROW("governor", "governor",
+		read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "versions.%s", vers[i].key);
+		ENV_ROW(vers[i].label, key, run_cmd(vers[i].cmd, buf, sizeof(buf)));
+	}
+	ENV_ROW("corolab commit", "commit", ({
+		const char *c = getenv("COROLAB_COMMIT");
+		if (c && *c)
+			snprintf(buf, sizeof(buf), "%s", c);
+		else
+			run_cmd("git rev-parse --short HEAD 2>/dev/null", buf, sizeof(buf));
+	}));
+	ENV_ROW("started", "started", snprintf(buf, sizeof(buf), "unknown"));
+	ENV_ROW("tracing", "tracing", snprintf(buf, sizeof(buf), "%s",
+					       s->traced ? "eBPF trace present" : "no trace data (plain runs)"));
+#undef ENV_ROW
+	json_decref(env);
+	fputc('\n', md);
+}
+
+static void write_commands(const struct rset *s, FILE *md)
+{
+	char path[PATH_MAX + 32], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/commands.txt", s->dir);
+	fprintf(md, "## Exact commands\n\n");
+	f = fopen(path, "r");
+	if (!f) {
+		fprintf(md, "No commands.txt in the results directory (not written by lab/all.sh).\n\n");
+		return;
+	}
+	fprintf(md, "```sh\n");
+	while (fgets(line, sizeof(line), f))
+		fputs(line, md);
+	fclose(f);
+	fprintf(md, "```\n\n");
+}
+
+/* The workload's headline figure, beside wall time. */
+static void key_figure(const struct rgroup *g, char *b, size_t len)
+{
+	char x[80], y[80];
+
+	b[0] = '\0';
+	if (!strcmp(g->workload, "switch")) {
+		md_stat(x, sizeof(x), g, "ns_per_switch");
+		snprintf(b, len, "%s ns/switch", x);
+		if (!isnan(rgroup_stat(g, "swapcontext_ns_per_switch", NULL, NULL))) {
+			md_stat(y, sizeof(y), g, "swapcontext_ns_per_switch");
+			snprintf(b + strlen(b), len - strlen(b), "; swapcontext %s ns", y);
+		}
+	} else if (!strcmp(g->workload, "spawn")) {
+		md_stat(x, sizeof(x), g, "rss_per_task_bytes");
+		md_stat(y, sizeof(y), g, "create_ns_per_task");
+		snprintf(b, len, "%s B RSS/task; %s ns create/task", x, y);
+	} else if (!strcmp(g->workload, "http")) {
+		md_stat(x, sizeof(x), g, "latency_s.p50");
+		md_stat(y, sizeof(y), g, "latency_s.p99");
+		snprintf(b, len, "latency p50 %s s, p99 %s s", x, y);
+	} else if (g->mode[0] == 'c' && !isnan(rgroup_stat(g, "user_switches", NULL, NULL))) {
+		md_stat(x, sizeof(x), g, "user_switches");
+		snprintf(b, len, "%s user switches", x);
+	}
+}
+
+static void write_experiment(const struct rset *s, const char *exp, FILE *md)
+{
+	int any = 0;
+
+	fprintf(md, "## %s\n\n", exp);
+	fprintf(md, "Median over repeats, (min–max) when they differ.  Switches, run-queue p99 and "
+		    "faults are eBPF figures (see the reconciliation table below).\n\n");
+	fprintf(md, "| measurement | repeats | wall s | ok / failed | OS threads | max RSS kB | "
+		    "voluntary sw | involuntary sw | runq p99 µs | page faults | key figure |\n"
+		    "|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+		char wall[80], ok[32], fl[32], th[80], rss[80], vol[80], inv[80], p99[48], pf[80], key[200];
+
+		if (strcmp(g->experiment, exp))
+			continue;
+		any = 1;
+		md_stat(wall, sizeof(wall), g, "wall_s");
+		md_num(ok, sizeof(ok), rgroup_stat(g, "ok", NULL, NULL));
+		md_num(fl, sizeof(fl), rgroup_stat(g, "failed", NULL, NULL));
+		md_stat(th, sizeof(th), g, "os_threads");
+		md_stat(rss, sizeof(rss), g, "max_rss_kb");
+		md_stat(vol, sizeof(vol), g, "trace.totals.ctx_switches.voluntary");
+		md_stat(inv, sizeof(inv), g, "trace.totals.ctx_switches.involuntary");
+		md_num(p99, sizeof(p99), rgroup_stat(g, "trace.totals.runq_latency.p99_ns", NULL, NULL) / 1e3);
+		md_stat(pf, sizeof(pf), g, "trace.totals.page_faults.user");
+		key_figure(g, key, sizeof(key));
+		fprintf(md, "| %s | %zu | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", g->label, g->n,
+			wall, ok, fl, th, rss, vol, inv, p99, pf, key);
+	}
+	if (!any)
+		fprintf(md, "| (no loadable results) |||||||||||\n");
+
+	/* Every eBPF figure beside the kernel's own count. */
+	any = 0;
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+		json_t *rec = g->trace[0] ? json_object_get(g->trace[0], "reconcile") : NULL;
+		const char *fig;
+		json_t *v;
+
+		if (strcmp(g->experiment, exp) || !json_is_object(rec))
+			continue;
+		if (!any)
+			fprintf(md, "\n**eBPF vs kernel counters** (first repeat; \"agree\" counts repeats "
+				    "that reconciled)\n\n| measurement | figure | eBPF | kernel | agree |\n"
+				    "|---|---|---|---|---|\n");
+		any = 1;
+		json_object_foreach(rec, fig, v) {
+			char b[32], k[32];
+			size_t okn = 0;
+
+			for (size_t r = 0; r < g->n; r++) {
+				json_t *rr = g->trace[r] ? json_object_get(g->trace[r], "reconcile") : NULL;
+
+				/* Figure names hold dots ("ctx_switches.voluntary"): plain get. */
+				okn += json_is_true(json_object_get(json_object_get(rr, fig), "ok"));
+			}
+			md_num(b, sizeof(b), rj_num(v, "bpf"));
+			md_num(k, sizeof(k), rj_num(v, "kernel"));
+			fprintf(md, "| %s | %s | %s | %s | %zu/%zu %s |\n", g->label, fig, b, k, okn, g->n,
+				okn == g->n ? "yes" : "**no**");
+		}
+	}
+	if (!any && s->traced)
+		fprintf(md, "\nNo reconciliation data in this experiment's traces.\n");
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+
+		if (!strcmp(g->experiment, exp) && g->trace[0] && json_is_true(json_object_get(g->trace[0], "partial")))
+			fprintf(md, "\n> %s: the trace is marked partial (events were lost).\n", g->label);
+	}
+	fputc('\n', md);
+}
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+		"USAGE: corolab report [OPTIONS] RESULTS_DIR\n"
+		"\n"
+		"Reads every RESULTS_DIR/<experiment>/*.json written by the lab (run, trace or\n"
+		"runtrace JSON), groups repeats (median, min-max) and writes RESULTS_DIR/report.md\n"
+		"with the environment, exact commands, per-experiment tables, eBPF-vs-kernel\n"
+		"reconciliation, charts (RESULTS_DIR/charts/*.png and *.svg, via gnuplot) and the\n"
+		"claims ledger: a verdict for each claim of the write-up, computed from the data.\n"
+		"\n"
+		"OPTIONS:\n"
+		"  -o, --output FILE   write the Markdown to FILE instead of RESULTS_DIR/report.md\n"
+		"                      ('-' = stdout)\n"
+		"  --no-charts         skip gnuplot\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"ENVIRONMENT: COROLAB_GNUPLOT (gnuplot binary), COROLAB_COMMIT (commit shown when\n"
+		"             env.json lacks one)\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  corolab report results/20260101-120000\n"
+		"  sudo lab/all.sh --quick && corolab report results/$(ls results | tail -n1)\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-charts", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *outpath = NULL;
+	char path[PATH_MAX + 32];
+	int charts = 1, c, ret, rc = 0;
+	struct rset s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *md;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'n':
+			charts = 0;
+			break;
+		case 'h':
+			report_usage(stdout);
+			return 0;
+		default:
+			report_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "corolab report: need exactly one RESULTS_DIR\n\n");
+		report_usage(stderr);
+		return 2;
+	}
+	ret = rset__load(&s, argv[optind]);
+	if (ret) {
+		fprintf(stderr, "corolab report: %s: %s\n", argv[optind], strerror(-ret));
+		return 1;
+	}
+	if (!s.ng)
+		fprintf(stderr, "corolab report: %s: no run results found in */*.json "
+			"(is this a lab results directory?)\n", s.dir);
+	for (size_t i = 0; i < s.nproblems; i++)
+		fprintf(stderr, "corolab report: skipped %s\n", s.problems[i]);
+
+	md = open_memstream(&buf, &len);
+	if (!md) {
+		fprintf(stderr, "corolab report: out of memory\n");
+		rset__free(&s);
+		return 1;
+	}
+	fprintf(md, "# corolab lab report\n\n");
+	fprintf(md, "Results directory: `%s`.  Every figure below was measured by corolab on the "
+		    "machine described under Environment; verdicts in the claims ledger are computed "
+		    "by rules in `userspace/report/ledger.c` (see notes/claims.md).\n\n", s.dir);
+	snprintf(path, sizeof(path), "%s/PARTIAL", s.dir);
+	if (access(path, F_OK) == 0) {
+		char why[512];
+
+		read_first_line(path, why, sizeof(why));
+		fprintf(md, "> **PARTIAL RUN**: the lab did not finish (%s).  Missing experiments show "
+			    "as \"not measured\".\n\n", why[0] ? why : "no reason recorded");
+	}
+	if (s.nproblems) {
+		fprintf(md, "> Files that could not be read:\n");
+		for (size_t i = 0; i < s.nproblems; i++)
+			fprintf(md, "> - `%s`\n", s.problems[i]);
+		fputc('\n', md);
+	}
+	write_env(&s, md);
+	write_commands(&s, md);
+	for (size_t i = 0; i < s.nexp; i++)
+		write_experiment(&s, s.experiments[i], md);
+	fprintf(md, "## Charts\n\n");
+	if (charts)
+		charts__write(&s, md);
+	else
+		fprintf(md, "Charts skipped (--no-charts).\n");
+	fputc('\n', md);
+	ledger__write(&s, md);
+	if (fclose(md)) {
+		fprintf(stderr, "corolab report: out of memory\n");
+		free(buf);
+		rset__free(&s);
+		return 1;
+	}
+	if (outpath && !strcmp(outpath, "-")) {
+		fwrite(buf, 1, len, stdout);
+	} else {
+		if (!outpath) {
+			snprintf(path, sizeof(path), "%s/report.md", s.dir);
+			outpath = path;
+		}
+		ret = write_file_atomic(outpath, buf, len);
+		if (ret) {
+			fprintf(stderr, "corolab report: cannot write %s: %s\n", outpath, strerror(-ret));
+			rc = 1;
+		} else {
+			printf("%s\n", outpath);
+		}
+	}
+	free(buf);
+	rset__free(&s);
+	return rc;
+}
