@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP side of corolab: the built-in httpbin-compatible delay server
+ * (serve.c), a way to run it in a child process (server_child.c), and the
+ * libcurl glue the http workload uses (curl_glue.c).  Library calls return
+ * 0 / -errno and never print; cmd_serve and the workload hooks do.
+ */
+#ifndef COROLAB_HTTP_H
+#define COROLAB_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SERVE_DELAY_CAP_S 10.0		/* httpbin caps /delay at 10 s */
+#define SERVE_BYTES_CAP (100 * 1024)	/* httpbin caps /bytes at 100 KiB */
+
+struct serve_opts {
+	const char *bind;	/* IPv4 or IPv6 literal; NULL: 127.0.0.1 */
+	int port;		/* 0: the kernel picks one */
+	long max_conns;		/* connections beyond this are closed at once */
+	uint64_t idle_ns;	/* idle / slow-client timeout; 0: 30 s */
+	bool test_endpoints;	/* /reset (RST mid-response); always on, see serve.c */
+};
+
+struct serve_stats {
+	uint64_t accepted, rejected, requests, bad_requests, timeouts;
+	uint64_t peak_conns;
+};
+
+/* Called once the socket listens (port resolved). */
+typedef void (*serve_listen_fn)(void *arg, const char *addr, int port);
+
+/* Run the server on the calling thread until SIGINT or SIGTERM arrives
+ * (they are blocked and read through a signalfd).  0 after a clean stop. */
+int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg,
+		struct serve_stats *st);
+
+/* Raise RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft
+ * limit, or -errno. */
+long serve_raise_nofile(void);
+
+/* The built-in server in a child process (fork, no exec: the child runs
+ * server__run and _exits, named "corolab-serve" so a tracer can tell it
+ * apart).  The child dies with the parent (PR_SET_PDEATHSIG). */
+struct server_child {
+	pid_t pid;
+	int port;
+};
+int server_child__start(struct server_child *sc, const struct serve_opts *o);
+/* SIGTERM, then reap; 0 if it exited cleanly. */
+int server_child__stop(struct server_child *sc);
+
+#endif
