@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by bpf/schedtrace.bpf.c and userspace/trace/schedtrace.c: the plain
+ * structs that cross the kernel/user boundary.  No includes on purpose (both
+ * sides see the same bytes); fixed-width via unsigned int / unsigned long long,
+ * which are 32 / 64 bits on every Linux ABI BPF runs on.
+ *
+ * Not named sched.h: -Ibpf is on the user-space include path and would shadow
+ * libc's <sched.h> (pulled in by <pthread.h>). */
+#ifndef COROLAB_SCHEDTRACE_H
+#define COROLAB_SCHEDTRACE_H
+
+#define SCHEDTRACE_COMM_LEN	16
+#define SCHEDTRACE_HIST_SLOTS	32	/* log2(µs): slot 31 holds >= 2^31 µs (35 min) */
+#define SCHEDTRACE_MAX_THREADS	65536	/* per-thread records, exited threads included */
+#define SCHEDTRACE_MAX_TGIDS	16384	/* traced processes */
+#define SCHEDTRACE_TASK_DEAD	0x80	/* TASK_DEAD in prev_state: the final switch */
+
+/* One record per traced thread, keyed by tid.  Kept after the thread exits so
+ * that short-lived threads still show up in the totals. */
+struct schedtrace_thread {
+	unsigned int tid;
+	unsigned int tgid;
+	char comm[SCHEDTRACE_COMM_LEN];	/* at exit (after exec), else at creation */
+	unsigned long long voluntary;	/* !preempt && prev_state != 0 */
+	unsigned long long involuntary;	/* everything else but the final switch */
+	unsigned long long runq_count;	/* switch-ins that ended a run-queue wait */
+	unsigned long long runq_sum_ns;
+	unsigned long long runq_max_ns;
+	unsigned long long runq_rqclock_ns;	/* the same waits timed with rq->clock, as run_delay is */
+	unsigned long long oncpu_ns;
+	unsigned long long migrations;
+	unsigned long long run_delay_ns;	/* kernel's sched_info.run_delay, at exit */
+	unsigned long long kernel_nvcsw;	/* task->nvcsw at exit (cross-check) */
+	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
+	unsigned long long enqueued_ns;	/* internal: became runnable at, 0 = not queued */
+	unsigned long long enqueued_clk;	/* internal: rq->clock of its run queue then */
+	unsigned long long oncpu_since_ns;	/* internal: switched in at, 0 = off CPU */
+	unsigned int exited;		/* sched_process_exit seen */
+	unsigned int pad;
+};
+_Static_assert(sizeof(struct schedtrace_thread) == 144, "schedtrace_thread layout");
+
+/* Global figures for the whole traced set (the skeleton's .bss). */
+struct schedtrace_totals {
+	unsigned long long hist_us[SCHEDTRACE_HIST_SLOTS];	/* run-queue latency, log2 µs */
+	unsigned long long runq_count;
+	unsigned long long runq_sum_ns;
+	unsigned long long runq_max_ns;
+	unsigned long long runq_rqclock_ns;	/* sum timed with rq->clock */
+	unsigned long long wakeups;		/* sched_wakeup + sched_wakeup_new */
+	unsigned long long threads_created;	/* clone() of a thread in a traced process */
+	unsigned long long processes_created;	/* fork()/clone() of a new process */
+	unsigned long long records_lost;	/* thread map full: events not counted */
+	unsigned long long timeline_events;	/* events written to the ring buffer */
+	unsigned long long timeline_dropped;	/* ring buffer full: events lost */
+};
+
+enum schedtrace_event_kind {
+	SCHEDTRACE_EV_IN = 1,		/* switched in */
+	SCHEDTRACE_EV_OUT_VOLUNTARY = 2,	/* switched out, blocked */
+	SCHEDTRACE_EV_OUT_PREEMPTED = 3,	/* switched out while runnable */
+	SCHEDTRACE_EV_OUT_DEAD = 4,	/* final switch of an exiting thread */
+};
+
+/* --timeline ring-buffer record. */
+struct schedtrace_event {
+	unsigned long long ts_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	unsigned int tid;
+	unsigned int tgid;
+	unsigned int cpu;
+	unsigned int kind;		/* enum schedtrace_event_kind */
+};
+_Static_assert(sizeof(struct schedtrace_event) == 24, "schedtrace_event layout");
+
+#endif

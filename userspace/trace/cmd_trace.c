@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/* `corolab trace`: run a command under the eBPF tracer, print a perf-stat-like
+ * summary with each BPF figure beside the kernel's own, optionally JSON,
+ * per-thread rows and a switch timeline. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "trace/trace.h"
+#include "util/util.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"USAGE: corolab trace [--json FILE] [--per-thread] [--timeline FILE] [-v] -- COMMAND [ARGS...]\n"
+"       corolab trace -p PID [--duration SECONDS] [options]\n"
+"\n"
+"Runs COMMAND (held at a barrier until the eBPF programs are attached), follows\n"
+"it and every process it forks, and reports context switches, run-queue latency,\n"
+"page faults, syscalls and io_uring traffic, each reconciled with the kernel's\n"
+"own counters (wait4 rusage, sched_info.run_delay).  Exits with COMMAND's status.\n"
+"\n"
+"OPTIONS:\n"
+"  --json FILE        write the corolab.trace/1 JSON to FILE ('-' = stdout; the\n"
+"                     summary then goes to stderr)\n"
+"  --per-thread       add a per-thread table to the summary\n"
+"  --timeline FILE    write every switch-in/out of a traced thread to FILE (CSV)\n"
+"  --timeline-mb N    timeline ring buffer size in MiB (default 16)\n"
+"  -p, --pid PID      trace a running process (and what it forks from now on)\n"
+"  -d, --duration S   with -p: stop after S seconds (default: until it exits)\n"
+"  -v, --verbose      libbpf debug output on stderr\n"
+"  -h, --help         this text\n"
+"\n"
+"EXAMPLES:\n"
+"  sudo corolab trace -- sleep 1\n"
+"  sudo corolab trace --per-thread -- corolab run switch --mode threads\n"
+"  sudo corolab trace --json t.json --timeline t.csv -- corolab run lifecycle\n"
+"  sudo corolab trace -p 1234 -d 5\n");
+}
+
+static unsigned long long jget(json_t *o, const char *path)
+{
+	json_t *v = o;
+	char buf[128], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, tok);
+	return json_is_integer(v) ? (unsigned long long)json_integer_value(v) : 0;
+}
+
+static const char *verdict(json_t *r)
+{
+	json_t *ok = json_object_get(r, "ok");
+
+	if (json_is_true(ok))
+		return "ok";
+	if (json_is_false(ok))
+		return "MISMATCH";
+	return json_string_value(json_object_get(r, "note")) ?: "n/a";
+}
+
+static void print_row(FILE *f, const char *name, json_t *rec, const char *tol)
+{
+	json_t *k = json_object_get(rec, "kernel");
+	char kbuf[32] = "-";
+
+	if (json_is_integer(k))
+		snprintf(kbuf, sizeof(kbuf), "%lld", (long long)json_integer_value(k));
+	fprintf(f, "  %-20s %14llu %14s   %s%s%s\n", name, jget(rec, "bpf"), kbuf, verdict(rec),
+		json_is_boolean(json_object_get(rec, "ok")) ? " " : "",
+		json_is_boolean(json_object_get(rec, "ok")) ? tol : "");
+}
+
+static void print_stars(FILE *f, unsigned long long v, unsigned long long max, int width)
+{
+	int n = max ? (int)((double)v * width / max + 0.5) : 0;
+
+	fputc('|', f);
+	for (int i = 0; i < width; i++)
+		fputc(i < n ? '*' : ' ', f);
+	fputc('|', f);
+}
+
+/* runqlat's layout: "  lo -> hi : count |****|". */
+static void print_hist(FILE *f, json_t *hist)
+{
+	unsigned long long max = 0;
+	int last = -1;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(hist, i, v) {
+		unsigned long long c = json_integer_value(v);
+
+		if (c) {
+			last = (int)i;
+			if (c > max)
+				max = c;
+		}
+	}
+	if (last < 0)
+		return;
+	fprintf(f, "\n  %24s : %-10s distribution\n", "run-queue latency (usecs)", "count");
+	for (int s = 0; s <= last; s++) {
+		unsigned long long lo = s ? 1ULL << s : 0, hi = (1ULL << (s + 1)) - 1;
+
+		fprintf(f, "  %10llu -> %-10llu : %-10lld ", lo, hi,
+			(long long)json_integer_value(json_array_get(hist, s)));
+		print_stars(f, json_integer_value(json_array_get(hist, s)), max, 40);
+		fputc('\n', f);
+	}
+}
+
+static void print_threads(FILE *f, json_t *threads)
+{
+	size_t i;
+	json_t *t;
+
+	fprintf(f, "\n  %7s %-16s %9s %9s %11s %11s %9s %11s %9s\n", "TID", "COMM", "VOL", "INVOL",
+		"RUNQ-AVG", "RUNQ-MAX", "FAULTS", "ONCPU-MS", "SYSCALLS");
+	json_array_foreach(threads, i, t) {
+		unsigned long long n = jget(t, "runq_count");
+
+		fprintf(f, "  %7llu %-16s %9llu %9llu %9.1fus %9.1fus %9llu %11.3f %9llu\n",
+			jget(t, "tid"), json_string_value(json_object_get(t, "comm")) ?: "?",
+			jget(t, "voluntary"), jget(t, "involuntary"),
+			n ? jget(t, "runq_sum_ns") / 1e3 / n : 0.0, jget(t, "runq_max_ns") / 1e3,
+			jget(t, "page_faults"), jget(t, "oncpu_ns") / 1e6, jget(t, "syscalls"));
+	}
+}
+
+static void print_summary(FILE *f, json_t *tr, bool per_thread)
+{
+	json_t *rec = json_object_get(tr, "reconcile"), *cmd = json_object_get(tr, "command");
+	json_t *rq = json_object_get(rec, "runq_latency"), *tl = json_object_get(tr, "timeline");
+	json_t *es = json_object_get(tr, "exit_status"), *v, *un;
+	unsigned long long cnt = jget(tr, "totals.runq_latency.count");
+	size_t i;
+
+	fprintf(f, "\n Trace of '");
+	json_array_foreach(cmd, i, v)
+		fprintf(f, "%s%s", i ? " " : "", json_string_value(v));
+	fprintf(f, "' (pid %llu, %s)", jget(tr, "pid"), json_string_value(json_object_get(tr, "attach")));
+	if (json_is_integer(es))
+		fprintf(f, ": exit %lld", (long long)json_integer_value(es));
+	fprintf(f, ", %.3f s%s\n\n", json_real_value(json_object_get(tr, "wall_s")),
+		json_is_true(json_object_get(tr, "partial")) ? " (interrupted: partial)" : "");
+
+	fprintf(f, "  %-20s %14s %14s   %s\n", "", "bpf", "kernel", "reconcile");
+	print_row(f, "voluntary switches", json_object_get(rec, "voluntary"), "(within 3)");
+	print_row(f, "involuntary switches", json_object_get(rec, "involuntary"), "(within 3)");
+	print_row(f, "page faults", json_object_get(rec, "page_faults"), "(within 2%)");
+	fprintf(f, "  %-20s %12.3fms %12.3fms   %s%s\n", "run-queue (rq clock)", jget(rq, "bpf") / 1e6,
+		jget(rq, "kernel") / 1e6, verdict(rq),
+		json_is_boolean(json_object_get(rq, "ok")) ? " (within 5%)" : "");
+	fprintf(f, "  %-20s %12.3fms %14s   (wall clock: includes the wake-up cost run_delay leaves out)\n",
+		"run-queue (ktime)", jget(rq, "bpf_ktime") / 1e6, "");
+	fprintf(f, "\n  %-20s %14llu   (user %llu, kernel %llu)\n", "page faults (bpf)",
+		jget(tr, "totals.page_faults.user") + jget(tr, "totals.page_faults.kernel"),
+		jget(tr, "totals.page_faults.user"), jget(tr, "totals.page_faults.kernel"));
+	fprintf(f, "  %-20s %14llu\n", "syscalls", jget(tr, "totals.syscalls"));
+	fprintf(f, "  %-20s %14llu\n", "migrations", jget(tr, "totals.migrations"));
+	fprintf(f, "  %-20s %14llu\n", "threads created", jget(tr, "totals.threads_created"));
+	fprintf(f, "  %-20s %14llu\n", "processes created", jget(tr, "totals.processes_created"));
+	fprintf(f, "  %-20s %12.3fms\n", "on-CPU", jget(tr, "totals.oncpu_ns") / 1e6);
+	fprintf(f, "  %-20s %14llu   (completed %llu)\n", "io_uring submitted",
+		jget(tr, "totals.io_uring.submitted"), jget(tr, "totals.io_uring.completed"));
+	fprintf(f, "  %-20s %14llu   avg %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+		"run-queue waits", cnt, cnt ? jget(tr, "totals.runq_latency.sum_ns") / 1e3 / cnt : 0.0,
+		jget(tr, "totals.runq_latency.p50_ns") / 1e3, jget(tr, "totals.runq_latency.p99_ns") / 1e3,
+		jget(tr, "totals.runq_latency.max_ns") / 1e3);
+	if (json_is_object(tl))
+		fprintf(f, "  %-20s %14llu   (dropped %llu) -> %s\n", "timeline events",
+			jget(tl, "events"), jget(tl, "dropped"), json_string_value(json_object_get(tl, "file")));
+	if (jget(tr, "lost_records"))
+		fprintf(f, "  warning: %llu events not counted (per-thread maps full)\n", jget(tr, "lost_records"));
+	un = json_object_get(tr, "unavailable");
+	json_array_foreach(un, i, v)
+		fprintf(f, "  note: %s hooks unavailable on this kernel\n", json_string_value(v));
+	print_hist(f, json_object_get(json_object_get(tr, "totals"), "runq_latency") ?
+		   json_object_get(json_object_get(json_object_get(tr, "totals"), "runq_latency"), "log2_hist_us") : NULL);
+	if (per_thread)
+		print_threads(f, json_object_get(tr, "threads"));
+	fputc('\n', f);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", required_argument, NULL, 'j' },
+		{ "per-thread", no_argument, NULL, 'T' },
+		{ "timeline", required_argument, NULL, 't' },
+		{ "timeline-mb", required_argument, NULL, 'M' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct trace_opts o = { .stop = &stop_signal };
+	const char *json_path = NULL;
+	bool per_thread = false;
+	struct sigaction sa = { .sa_handler = on_stop };
+	json_t *trace = NULL;
+	int c, err, status = -1, ret;
+	long l;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:d:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json_path = optarg; break;
+		case 'T': per_thread = true; break;
+		case 't': o.timeline_path = optarg; break;
+		case 'M':
+			if (parse_long(optarg, 1, 1024, &l)) {
+				fprintf(stderr, "corolab trace: --timeline-mb wants 1..1024, not '%s'\n", optarg);
+				return 2;
+			}
+			o.timeline_mb = l;
+			break;
+		case 'p':
+			if (parse_long(optarg, 1, 1L << 22, &l)) {
+				fprintf(stderr, "corolab trace: -p wants a process id, not '%s'\n", optarg);
+				return 2;
+			}
+			o.pid = l;
+			break;
+		case 'd':
+			if (parse_double(optarg, 0.001, 1e7, &o.duration_s)) {
+				fprintf(stderr, "corolab trace: --duration wants seconds (e.g. 2.5), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'v': o.verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");
+			return 2;
+		}
+	}
+	if (o.pid > 0 && optind < argc) {
+		fprintf(stderr, "corolab trace: give either -p PID or a command, not both\n");
+		return 2;
+	}
+	if (o.pid <= 0 && optind >= argc) {
+		fprintf(stderr, "corolab trace: no command given (usage: corolab trace [options] -- COMMAND [ARGS...])\n");
+		return 2;
+	}
+	if (o.duration_s > 0 && o.pid <= 0) {
+		fprintf(stderr, "corolab trace: --duration applies to -p only (a command runs until it exits)\n");
+		return 2;
+	}
+
+	/* No SA_RESTART: the wait loop's poll() should see EINTR at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = trace_command(o.pid > 0 ? NULL : argv + optind, &o, &trace, &status);
+	if ((err == -EPERM || err == -EACCES) && status != 127) {
+		if (!trace) {
+			fprintf(stderr, "corolab trace: needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
+			return 1;
+		}
+	}
+	if (err && !trace) {
+		if (err == -ESRCH && o.pid > 0)
+			fprintf(stderr, "corolab trace: no process %d: check the pid\n", (int)o.pid);
+		else if (status == 127)
+			fprintf(stderr, "corolab trace: cannot run '%s': %s\n", argv[optind], strerror(-err));
+		else
+			fprintf(stderr, "corolab trace: tracing failed: %s (run with -v for libbpf's details)\n",
+				strerror(-err));
+		return status == 127 ? 127 : 1;
+	}
+	if (err)	/* results exist; e.g. the timeline file could not be written */
+		fprintf(stderr, "corolab trace: %s: %s\n", o.timeline_path ?: "output", strerror(-err));
+
+	print_summary(json_path && !strcmp(json_path, "-") ? stderr : stdout, trace, per_thread);
+	ret = status >= 0 ? status : 0;
+	if (json_path) {
+		int werr = json_write_file(trace, json_path);
+
+		if (werr) {
+			fprintf(stderr, "corolab trace: cannot write %s: %s\n", json_path, strerror(-werr));
+			ret = ret ? ret : 1;
+		}
+	}
+	json_decref(trace);
+	if (stop_signal)
+		return 130;
+	return err && !ret ? 1 : ret;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to userspace/trace/: the per-probe loaders (schedtrace.c,
+ * faults.c, same stems as their bpf/ programs) and the merged per-thread row
+ * trace.c builds its JSON from. */
+#ifndef COROLAB_TRACE_TRACER_H
+#define COROLAB_TRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "schedtrace.h"
+#include "faults.h"
+
+struct schedtrace;	/* skeletons: build/schedtrace.skel.h, build/faults.skel.h */
+struct faults;
+struct ring_buffer;
+
+/* One traced thread, both probes' figures merged. */
+struct trace_thread {
+	unsigned int tid, tgid;
+	char comm[SCHEDTRACE_COMM_LEN];
+	struct schedtrace_thread s;	/* zero when schedtrace never saw it */
+	struct faults_thread f;		/* zero when faults never saw it */
+};
+
+struct trace_threads {
+	struct trace_thread *v;		/* v[0..sorted) sorted by tid, then appended rows */
+	size_t n, cap, sorted;
+};
+
+/* Row for tid, appended (zeroed) when missing; NULL on ENOMEM.  O(log n) over
+ * the sorted prefix; call trace_threads_sort() after a batch of appends. */
+struct trace_thread *trace_threads_get(struct trace_threads *rows, unsigned int tid,
+				       unsigned int tgid);
+/* Append without looking (the caller knows tid is new). */
+struct trace_thread *trace_threads_append(struct trace_threads *rows, unsigned int tid,
+					  unsigned int tgid);
+void trace_threads_sort(struct trace_threads *rows);
+void trace_threads_free(struct trace_threads *rows);
+
+/* schedtrace.c: open, choose tp_btf/raw_tp twins, size the ring buffer, load. */
+int schedtrace_setup(struct schedtrace **out, bool use_btf, bool timeline, size_t ringbuf_bytes);
+int schedtrace_traced_fd(struct schedtrace *s);
+int schedtrace_seed(struct schedtrace *s, pid_t tgid);
+int schedtrace_attach_all(struct schedtrace *s);
+int schedtrace_timeline_fd(struct schedtrace *s);
+int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot);
+void schedtrace_free(struct schedtrace *s);
+
+/* faults.c: same, sharing schedtrace's traced-set map by fd.  Optional hooks
+ * (io_uring) that fail to attach are left out; *missing names them. */
+int faults_setup(struct faults **out, bool use_btf, int traced_fd);
+int faults_attach_all(struct faults *f, const char **missing);
+int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
+void faults_free(struct faults *f);
+
+#endif
