@@ -918,10 +918,21 @@ static int ring_enter(struct coro_loop *l, uint64_t wait_ns)
 	unsigned queued = io_uring_sq_ready(&l->ring);
 	int n;
 
-	if (wait_ns == UINT64_MAX)
+	if (wait_ns == 0) {
+		/* Only a poll.  Nothing queued and nothing in flight: no syscall
+		 * at all (a coroutine ping-pong must not pay for one).  Otherwise
+		 * submit and run deferred completions without arming a timer: a
+		 * zero EXT_ARG timeout costs tens of microseconds here. */
+		if (!queued && !l->inflight)
+			return 0;
+		n = queued ? io_uring_submit(&l->ring) : 0;
+		if (n >= 0 && l->inflight)
+			n = io_uring_enter(l->ring.ring_fd, 0, 0, IORING_ENTER_GETEVENTS, NULL);
+	} else if (wait_ns == UINT64_MAX) {
 		n = io_uring_submit_and_wait(&l->ring, 1);
-	else
+	} else {
 		n = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+	}
 	if (wait_ns)
 		l->st.kernel_waits++;
 	if (n >= 0 || n == -ETIME || n == -EINTR) {

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `corolab run WORKLOAD`: parse the common options, run the workload in one
+ * mode (in this process) or in every mode it supports (`--mode all`: each
+ * mode in a fresh child process, so one mode's peak RSS, threads and page
+ * faults never leak into the next one's figures), print a table, write JSON.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "trace/trace.h"
+#include "util/util.h"
+#include "workloads/workload.h"
+
+#pragma weak workload_http
+#pragma weak trace_command
+
+static const struct workload *const workloads[] = {
+	&workload_http, &workload_lifecycle, &workload_cpu, &workload_sleep,
+	&workload_spawn, &workload_switch,
+};
+#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"USAGE: corolab run WORKLOAD [--mode MODE] [OPTIONS]\n"
+		"\nWORKLOADS (defaults reproduce the write-up):\n");
+	for (size_t i = 0; i < NWORKLOADS; i++)
+		if (workloads[i] && workloads[i]->name)
+			fprintf(f, "  %-10s %s\n", workloads[i]->name, workloads[i]->summary);
+	fprintf(f,
+		"\nOPTIONS:\n"
+		"  -m, --mode MODE        sequential|threads|coroutines|processes|all (default all)\n"
+		"  -t, --tasks N          number of tasks (switch: round trips)\n"
+		"  -w, --workers N        threads / processes in the pool\n"
+		"  -d, --duration S       task sleep in seconds, fractions allowed (sleep, spawn)\n"
+		"      --n N              cpu: iterations of sum(i*i) per task\n"
+		"      --gil              cpu: emulate CPython's GIL (5 ms switch interval) in threads mode\n"
+		"      --stack-size B     coroutine stack size (e.g. 16k; default 64k)\n"
+		"      --thread-stack B   pthread stack size (default: RLIMIT_STACK, 8M here)\n"
+		"      --cpu N            pin every task to CPU N\n"
+		"      --url TEMPLATE     http: {i} = request index, {delay} = write-up delay\n"
+		"      --delay-scale F    http: multiply the write-up's delays (0.01 for tests)\n"
+		"      --timeout S        http: per-request timeout (default 10)\n"
+		"      --json FILE        write results as JSON ('-': stdout, table to stderr)\n"
+		"      --trace            run under the eBPF tracer; JSON gets run + trace (root)\n"
+		"  -q, --quiet            no table\n"
+		"  -v, --verbose          more detail\n"
+		"\nEXAMPLES:\n"
+		"  corolab run sleep                          # 10 x 1 s, every mode\n"
+		"  corolab run cpu --mode threads --gil       # the GIL makes threads sequential\n"
+		"  corolab run spawn --mode coroutines --tasks 100000 --duration 1\n"
+		"  corolab run switch --mode all --tasks 100000 --json switch.json\n");
+}
+
+static const struct workload *find_workload(const char *name)
+{
+	for (size_t i = 0; i < NWORKLOADS; i++)
+		if (workloads[i] && workloads[i]->name && !strcmp(workloads[i]->name, name))
+			return workloads[i];
+	return NULL;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static json_t *host_info(void)
+{
+	struct utsname u;
+	char line[256], model[200] = "unknown";
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+
+			if (!strncmp(line, "model name", 10) && colon) {
+				snprintf(model, sizeof(model), "%s", colon + 2);
+				model[strcspn(model, "\n")] = 0;
+				break;
+			}
+		}
+		fclose(f);
+	}
+	uname(&u);
+	return json_pack("{s:s, s:s, s:s, s:i}", "kernel", u.release, "machine", u.machine,
+			 "cpu_model", model, "cores", (int)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+void workload_add_exec(json_t *out, const struct exec_result *r)
+{
+	json_object_set_new(out, "ok", json_integer(r->ok));
+	json_object_set_new(out, "failed", json_integer(r->failed));
+	json_object_set_new(out, "os_threads", json_integer(r->os_threads));
+	json_object_set_new(out, "workers_created", json_integer(r->workers_created));
+	if (r->has_coro) {
+		json_object_set_new(out, "user_switches", json_integer((json_int_t)r->coro.switches));
+		json_object_set_new(out, "coro", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			"switches", (json_int_t)r->coro.switches,
+			"spawned", (json_int_t)r->coro.spawned,
+			"peak_live", (json_int_t)r->coro.peak_live,
+			"stacks_mapped", (json_int_t)r->coro.stacks_mapped,
+			"stack_bytes_mapped", (json_int_t)r->coro.stack_bytes_mapped,
+			"stack_bytes_touched", (json_int_t)r->coro.stack_bytes_touched,
+			"kernel_waits", (json_int_t)r->coro.kernel_waits,
+			"guard_madvise", r->coro.guard_madvise));
+	}
+	if (!json_object_get(out, "wall_s"))
+		json_object_set_new(out, "wall_s", json_real(ns_to_s(r->wall_ns)));
+}
+
+/* Run one mode here, in this process; returns the result object or NULL
+ * with *err set. */
+static json_t *run_mode(const struct workload *w, const struct run_opts *base,
+			enum exec_mode m, int *err)
+{
+	struct run_opts o = *base;
+	struct rusage ru0, ru1, ch;
+	struct timespec t0, t1;
+	json_t *out = json_object(), *params;
+
+	if (!out) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	w->defaults(&o, m);
+	getrusage(RUSAGE_SELF, &ru0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*err = w->run(&o, m, out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru1);
+	getrusage(RUSAGE_CHILDREN, &ch);
+	if (*err) {
+		json_decref(out);
+		return NULL;
+	}
+	json_object_set_new(out, "schema", json_string("corolab.run/1"));
+	json_object_set_new(out, "workload", json_string(w->name));
+	json_object_set_new(out, "mode", json_string(exec_mode_name(m)));
+	if (!json_object_get(out, "tasks"))
+		json_object_set_new(out, "tasks", json_integer(o.tasks));
+	if (!json_object_get(out, "workers"))
+		json_object_set_new(out, "workers", json_integer(o.workers));
+	/* A workload that timed only its measured phase set wall_s itself. */
+	if (!json_object_get(out, "wall_s"))
+		json_object_set_new(out, "wall_s",
+				    json_real((double)(t1.tv_sec - t0.tv_sec) +
+					      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
+	json_object_set_new(out, "max_rss_kb", json_integer(ru1.ru_maxrss));
+	if (m == EXEC_PROCESSES)
+		json_object_set_new(out, "children_max_rss_kb", json_integer(ch.ru_maxrss));
+	json_object_set_new(out, "cpu_user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) +
+							  (m == EXEC_PROCESSES ? tv_s(ch.ru_utime) : 0)));
+	json_object_set_new(out, "cpu_sys_s", json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) +
+							 (m == EXEC_PROCESSES ? tv_s(ch.ru_stime) : 0)));
+	json_object_set_new(out, "nvcsw", json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw));
+	json_object_set_new(out, "nivcsw", json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw));
+	params = json_object_get(out, "params");
+	if (!params) {
+		params = json_object();
+		json_object_set_new(out, "params", params);
+	}
+	if (o.stack_size)
+		json_object_set_new(params, "stack_size", json_integer((json_int_t)o.stack_size));
+	if (o.cpu >= 0)
+		json_object_set_new(params, "cpu", json_integer(o.cpu));
+	json_object_set_new(out, "host", host_info());
+	return out;
+}
+
+/* --mode all: each mode in its own child, result back through a pipe. */
+static json_t *run_mode_child(const struct workload *w, const struct run_opts *o,
+			      enum exec_mode m, int *err)
+{
+	int p[2], status;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	pid_t pid;
+	json_t *res;
+	json_error_t je;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		*err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		int e;
+		json_t *r;
+		char *s;
+
+		close(p[0]);
+		r = run_mode(w, o, m, &e);
+		if (!r) {
+			dprintf(p[1], "{\"error\": %d}", e);
+			_exit(1);
+		}
+		s = json_dumps(r, JSON_COMPACT);
+		if (s && write(p[1], s, strlen(s)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
+			if (!nb) {
+				free(buf);
+				close(p[0]);
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				*err = -ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = read(p[0], buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!buf) {
+		*err = -EPIPE;
+		return NULL;
+	}
+	buf[len] = 0;
+	res = json_loads(buf, 0, &je);
+	free(buf);
+	if (!res || json_object_get(res, "error") || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		json_t *e = res ? json_object_get(res, "error") : NULL;
+
+		*err = e ? (int)json_integer_value(e) :
+		       WIFSIGNALED(status) ? -EINTR : -EIO;
+		json_decref(res);
+		return NULL;
+	}
+	*err = 0;
+	return res;
+}
+
+static void print_table(FILE *f, const struct workload *w, json_t *results)
+{
+	size_t i;
+	json_t *r;
+
+	fprintf(f, "%-11s %7s %7s %7s %9s %10s %8s %9s %9s\n", "mode", "tasks", "ok", "failed",
+		"wall_s", "maxrss_MB", "threads", "vol_csw", "invol_csw");
+	json_array_foreach(results, i, r) {
+		fprintf(f, "%-11s %7lld %7lld %7lld %9.3f %10.1f %8lld %9lld %9lld\n",
+			json_string_value(json_object_get(r, "mode")),
+			json_integer_value(json_object_get(r, "tasks")),
+			json_integer_value(json_object_get(r, "ok")),
+			json_integer_value(json_object_get(r, "failed")),
+			json_number_value(json_object_get(r, "wall_s")),
+			(double)json_integer_value(json_object_get(r, "max_rss_kb")) / 1024.0,
+			json_integer_value(json_object_get(r, "os_threads")),
+			json_integer_value(json_object_get(r, "nvcsw")),
+			json_integer_value(json_object_get(r, "nivcsw")));
+	}
+	if (w->print)
+		json_array_foreach(results, i, r)
+			w->print(f, r);
+}
+
+static int opt_err(const char *opt, const char *val, int err)
+{
+	fprintf(stderr, "corolab run: invalid %s '%s': %s\n", opt, val,
+		err == -ERANGE ? "out of range" : "not a valid value");
+	return 2;
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* --trace: run this same command line minus --trace/--json under the
+ * tracer, with the run JSON going to a temporary file, then combine. */
+static int run_traced(int argc, char **argv, const char *json_path, int verbose)
+{
+	char tmp[] = "/tmp/corolab-run-XXXXXX";
+	char **cargv = calloc((size_t)argc + 6, sizeof(char *));
+	struct trace_opts to = { .verbose = verbose, .stop = &got_signal };
+	struct sigaction sa = { .sa_handler = on_signal };
+	json_t *trace = NULL, *run = NULL, *out;
+	int status = 0, err, fd, n = 0;
+	json_error_t je;
+
+	if (!cargv)
+		return 1;
+	if (!trace_command) {
+		fprintf(stderr, "corolab run: --trace needs the tracer, which this binary lacks\n");
+		free(cargv);
+		return 1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "corolab run: cannot create a temporary file: %s\n", strerror(errno));
+		free(cargv);
+		return 1;
+	}
+	close(fd);
+	cargv[n++] = "/proc/self/exe";
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--trace"))
+			continue;
+		if (!strcmp(argv[i], "--json")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--json=", 7))
+			continue;
+		cargv[n++] = argv[i];
+	}
+	cargv[n++] = "--json";
+	cargv[n++] = tmp;
+	cargv[n] = NULL;
+	/* argv[0] of cmd_run is "run": the command line is corolab run ... */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = trace_command(cargv, &to, &trace, &status);
+	free(cargv);
+	if (err) {
+		unlink(tmp);
+		if (err == -EPERM || err == -EACCES)
+			fprintf(stderr, "corolab run: --trace needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
+		else
+			fprintf(stderr, "corolab run: tracing failed: %s\n", strerror(-err));
+		return 1;
+	}
+	run = json_load_file(tmp, 0, &je);
+	unlink(tmp);
+	out = json_pack("{s:s, s:o, s:o}", "schema", "corolab.runtrace/1",
+			"run", run ? run : json_null(), "trace", trace ? trace : json_null());
+	if (json_path && json_write_file(out, json_path)) {
+		fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(errno));
+		json_decref(out);
+		return 1;
+	}
+	json_decref(out);
+	if (got_signal)
+		return 130;
+	if (!run) {
+		fprintf(stderr, "corolab run: the traced run produced no result (exit status %d)\n", status);
+		return 1;
+	}
+	return status == 0 ? 0 : 1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "tasks", required_argument, NULL, 't' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "n", required_argument, NULL, 'N' },
+		{ "gil", no_argument, NULL, 'G' },
+		{ "stack-size", required_argument, NULL, 'S' },
+		{ "thread-stack", required_argument, NULL, 'T' },
+		{ "cpu", required_argument, NULL, 'C' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "delay-scale", required_argument, NULL, 'D' },
+		{ "timeout", required_argument, NULL, 'O' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "trace", no_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_opts o = {
+		.tasks = -1, .workers = -1, .duration_ns = UINT64_MAX, .n = -1,
+		.cpu = -1, .delay_scale = 1.0, .timeout_ns = 10000000000ull,
+	};
+	const char *mode_s = "all", *json_path = NULL;
+	const struct workload *w;
+	json_t *results;
+	bool trace = false;
+	int c, err, rc = 0;
+	unsigned modes;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:t:w:d:qvh", longopts, NULL)) != -1) {
+		long v;
+		double dv;
+		uint64_t u;
+
+		switch (c) {
+		case 'm': mode_s = optarg; break;
+		case 't':
+			if ((err = parse_long(optarg, 1, 100000000, &v)))
+				return opt_err("--tasks", optarg, err);
+			o.tasks = v;
+			break;
+		case 'w':
+			if ((err = parse_long(optarg, 1, 1000000, &v)))
+				return opt_err("--workers", optarg, err);
+			o.workers = v;
+			break;
+		case 'd':
+			if ((err = parse_duration_ns(optarg, &u)))
+				return opt_err("--duration", optarg, err);
+			o.duration_ns = u;
+			break;
+		case 'N':
+			if ((err = parse_long(optarg, 1, 1000000000000L, &v)))
+				return opt_err("--n", optarg, err);
+			o.n = v;
+			break;
+		case 'G': o.gil = true; break;
+		case 'S':
+			if ((err = parse_size(optarg, 8192, 1ull << 30, &u)))
+				return opt_err("--stack-size", optarg, err);
+			o.stack_size = u;
+			break;
+		case 'T':
+			if ((err = parse_size(optarg, 16384, 1ull << 32, &u)))
+				return opt_err("--thread-stack", optarg, err);
+			o.thread_stack = u;
+			break;
+		case 'C':
+			if ((err = parse_long(optarg, 0, CPU_SETSIZE - 1, &v)))
+				return opt_err("--cpu", optarg, err);
+			o.cpu = (int)v;
+			break;
+		case 'u': o.url = optarg; break;
+		case 'D':
+			if ((err = parse_double(optarg, 0, 1000, &dv)))
+				return opt_err("--delay-scale", optarg, err);
+			o.delay_scale = dv;
+			break;
+		case 'O':
+			if ((err = parse_duration_ns(optarg, &u)) || !u)
+				return opt_err("--timeout", optarg, err ? err : -EINVAL);
+			o.timeout_ns = u;
+			break;
+		case 'j': json_path = optarg; break;
+		case 'R': trace = true; break;
+		case 'q': o.quiet = true; break;
+		case 'v': o.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "corolab run: unknown or incomplete option '%s' (see corolab run --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "corolab run: which workload? (see corolab run --help)\n");
+		return 2;
+	}
+	w = find_workload(argv[optind]);
+	if (!w) {
+		fprintf(stderr, "corolab run: unknown workload '%s' (see corolab run --help)\n", argv[optind]);
+		return 2;
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "corolab run: unexpected argument '%s'\n", argv[optind + 1]);
+		return 2;
+	}
+	if (!strcmp(mode_s, "all")) {
+		modes = w->modes;
+	} else {
+		enum exec_mode m;
+
+		if (exec_mode_parse(mode_s, &m)) {
+			fprintf(stderr, "corolab run: unknown mode '%s' (sequential, threads, coroutines, processes or all)\n",
+				mode_s);
+			return 2;
+		}
+		if (!(w->modes & (1u << m))) {
+			fprintf(stderr, "corolab run: %s has no %s mode: %s\n", w->name, mode_s, w->why_not);
+			return 2;
+		}
+		modes = 1u << m;
+	}
+	if (o.gil && strcmp(w->name, "cpu")) {
+		fprintf(stderr, "corolab run: --gil applies to the cpu workload only\n");
+		return 2;
+	}
+	if (trace)
+		return run_traced(argc, argv, json_path, o.verbose);
+	o.progress = !o.quiet && stderr_is_tty();
+
+	results = json_array();
+	for (int m = 0; m < EXEC_NMODES; m++) {
+		json_t *r;
+
+		if (!(modes & (1u << m)))
+			continue;
+		if (o.progress)
+			fprintf(stderr, "corolab run: %s %s ...\n", w->name, exec_mode_name((enum exec_mode)m));
+		if (modes == (1u << m))
+			r = run_mode(w, &o, (enum exec_mode)m, &err);
+		else
+			r = run_mode_child(w, &o, (enum exec_mode)m, &err);
+		if (!r) {
+			fprintf(stderr, "corolab run: %s in %s mode failed: %s\n", w->name,
+				exec_mode_name((enum exec_mode)m), strerror(-err));
+			rc = 1;
+			continue;
+		}
+		json_array_append_new(results, r);
+	}
+	if (!o.quiet && json_array_size(results))
+		print_table(json_path && !strcmp(json_path, "-") ? stderr : stdout, w, results);
+	if (json_path && json_array_size(results)) {
+		json_t *doc = modes == w->modes && __builtin_popcount(modes) > 1 ?
+			      json_incref(results) : json_incref(json_array_get(results, 0));
+
+		if ((err = json_write_file(doc, json_path))) {
+			fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(-err));
+			rc = 1;
+		}
+		json_decref(doc);
+	}
+	json_decref(results);
+	return rc;
+}
