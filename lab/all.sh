@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The whole lab: every experiment in order into one new results/<timestamp>/
+# directory, then `corolab report` on it.  Options (--quick, --repeat N) are
+# passed to every experiment.  Ctrl-C stops the running experiment, leaves
+# RESULTS_DIR/PARTIAL with the reason and exits 130; the report is still
+# written for what finished.
+set -eu
+. "$(dirname "$0")/lib.sh"
+LAB_NAME=all
+args=("$@")
+# Parse (and validate) the options the same way the experiments will.
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--repeat) [ $# -ge 2 ] || { lab_usage >&2; exit 2; }; REPEAT=$2; shift ;;
+	--repeat=*) REPEAT=${1#--repeat=} ;;
+	-h|--help)
+		lab_usage | sed -e 's/Runs experiment all of the corolab lab/Runs every experiment of the corolab lab, then corolab report/'
+		exit 0 ;;
+	*) printf 'all: unknown option %s\n\n' "$1" >&2; lab_usage >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ -z "$REPEAT" ]; then
+	if [ "$QUICK" -eq 1 ]; then REPEAT=1; else REPEAT=3; fi
+fi
+case $REPEAT in ''|*[!0-9]*|0) echo "all: --repeat wants a positive integer" >&2; exit 2 ;; esac
+if [ -z "${COROLAB:-}" ]; then
+	if [ -x "$LAB_ROOT/build/corolab" ]; then COROLAB=$LAB_ROOT/build/corolab
+	else COROLAB=$(command -v corolab || true); fi
+fi
+{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || lab_die "corolab not found: run 'make' or set COROLAB"
+case $COROLAB in /*) ;; *) COROLAB=$PWD/$COROLAB ;; esac
+export COROLAB
+lab_detect_trace
+unset RESULTS_DIR
+lab_new_results_dir
+lab_log "corolab lab: results in $RESULTS_DIR ($LAB_TRACE_NOTE)"
+
+child=
+on_signal() {
+	trap '' INT TERM
+	# The experiment got the terminal's SIGINT too; forward in case the
+	# signal came from elsewhere (kill), then let it clean up.
+	if [ -n "$child" ]; then
+		kill -INT "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+	fi
+	grep -q '^interrupted' "$RESULTS_DIR/PARTIAL" 2>/dev/null ||
+		echo "interrupted by SIG$1 during ${current:-all} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/PARTIAL"
+	lab_log "all: interrupted; partial results in $RESULTS_DIR"
+	"$COROLAB" report "$RESULTS_DIR" >/dev/null 2>&1 || true
+	exit 130
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+
+failed=()
+for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
+	current=$exp
+	rc=0
+	"$LAB_ROOT/lab/$exp.sh" "${args[@]}" &
+	child=$!
+	wait "$child" || rc=$?
+	child=
+	[ "$rc" -eq 0 ] || failed+=("$exp")
+done
+current=report
+if [ ${#failed[@]} -eq 0 ]; then
+	rm -f "$RESULTS_DIR/PARTIAL"
+else
+	echo "experiments with failed runs: ${failed[*]} (see their NOTES.txt)" >"$RESULTS_DIR/PARTIAL"
+fi
+printf '%s\n' "$(lab_quote "$COROLAB" report "$RESULTS_DIR")" >>"$RESULTS_DIR/commands.txt"
+"$COROLAB" report "$RESULTS_DIR" || lab_die "corolab report failed"
+lab_log "all: report in $RESULTS_DIR/report.md"
+[ ${#failed[@]} -eq 0 ]

@@ -1,0 +1,291 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Shared helpers of the lab scripts (sourced, not run).
+#
+# Each experiment script calls:
+#   lab_init NAME "$@"          parse --quick/--repeat/--help, find corolab,
+#                                decide trace vs plain, create the result dirs
+#   lab_plan N                   number of runs it will make (for "[i/N]")
+#   lab_run LABEL FILE WORKLOAD MODE [ARGS...]   one measurement x REPEAT
+#   lab_finish                   exit status: 0, or 1 if a run failed
+#
+# Results go to $RESULTS_DIR/<NAME>/<FILE>.r<N>.json.  lab/all.sh creates
+# RESULTS_DIR once and exports it; a script run alone creates its own
+# results/<timestamp>/.  Nothing is ever overwritten: an existing directory
+# is refused.  Ctrl-C kills every child (each runs in its own session so its
+# whole tree can be signalled), writes RESULTS_DIR/PARTIAL with the reason
+# and exits 130.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+QUICK=0
+REPEAT=
+LAB_FAILURES=0
+LAB_STEP=0
+LAB_STEPS=0
+LAB_CHILD=
+LAB_SERVER=
+LAB_OWNS_RESULTS=0
+
+lab_log() { printf '%s\n' "$*" >&2; }
+lab_die() { printf '%s: %s\n' "$LAB_NAME" "$*" >&2; exit 1; }
+
+lab_usage() {
+	cat <<EOF
+USAGE: $0 [--quick] [--repeat N]
+
+Runs experiment $LAB_NAME of the corolab lab: every mode under the eBPF
+tracer ('corolab run --trace', needs root; plain runs otherwise, noted in
+the results), JSON into \$RESULTS_DIR/$LAB_NAME/ (default: a new
+results/<timestamp>/ directory).
+
+OPTIONS:
+  --quick       scaled-down parameters (seconds instead of minutes)
+  --repeat N    repeats of each measurement (default 3; 1 with --quick)
+  -h, --help    this text
+
+ENVIRONMENT:
+  COROLAB       corolab binary (default: build/corolab, then PATH)
+  RESULTS_DIR   write here (set by lab/all.sh); must not contain $LAB_NAME/
+  RESULTS_BASE  parent of new timestamp directories (default: results/)
+
+EXAMPLES:
+  sudo $0
+  sudo $0 --quick --repeat 1
+EOF
+}
+
+# Quote a command for commands.txt so it can be pasted back into a shell.
+lab_quote() {
+	local out='' a
+	for a in "$@"; do out="$out $(printf '%q' "$a")"; done
+	printf '%s' "${out# }"
+}
+
+lab_write_env() { # lab_write_env DIR — env.json, atomically
+	local dir=$1 tmp governor commit dirty=
+	tmp=$dir/.env.json.$$
+	governor=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo "unavailable")
+	commit=${COROLAB_COMMIT:-$(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+	if [ -z "${COROLAB_COMMIT:-}" ] && ! git -C "$LAB_ROOT" diff --quiet HEAD 2>/dev/null; then
+		dirty="-dirty"
+	fi
+	ver() { "$@" 2>/dev/null | head -n1 | sed 's/["\\]//g' || true; }
+	cat >"$tmp" <<EOF
+{
+  "schema": "corolab.env/1",
+  "kernel": "$(uname -srm)",
+  "cpu_model": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | sed 's/["\\]//g')",
+  "cores": $(nproc),
+  "governor": "$governor",
+  "versions": {
+    "liburing": "$(ver pkg-config --modversion liburing)",
+    "libbpf": "$(ver pkg-config --modversion libbpf)",
+    "libcurl": "$(ver pkg-config --modversion libcurl)",
+    "clang": "$(ver clang --version)",
+    "gnuplot": "$(ver gnuplot --version)"
+  },
+  "commit": "$commit$dirty",
+  "started": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "tracing": "$LAB_TRACE_NOTE",
+  "quick": $QUICK,
+  "repeat": $REPEAT,
+  "corolab": "$COROLAB"
+}
+EOF
+	mv -f "$tmp" "$dir/env.json"
+}
+
+# Decide whether runs can be traced; LAB_TRACE is "--trace" or empty.
+lab_detect_trace() {
+	LAB_TRACE=
+	if [ "$(id -u)" -ne 0 ]; then
+		LAB_TRACE_NOTE="plain runs: not root, so no eBPF trace (run the lab with sudo)"
+	elif "$COROLAB" trace --help 2>&1 | grep -q "not built into this binary"; then
+		LAB_TRACE_NOTE="plain runs: corolab trace is not built into $COROLAB"
+	else
+		LAB_TRACE=--trace
+		LAB_TRACE_NOTE="eBPF trace (corolab run --trace)"
+	fi
+}
+
+lab_new_results_dir() {
+	local base=${RESULTS_BASE:-$LAB_ROOT/results}
+	mkdir -p "$base"
+	RESULTS_DIR=$base/$(date +%Y%m%d-%H%M%S)
+	# mkdir without -p fails if it exists: never reuse a directory.
+	mkdir "$RESULTS_DIR" 2>/dev/null ||
+		lab_die "$RESULTS_DIR already exists; refusing to overwrite earlier results (retry in a second)"
+	LAB_OWNS_RESULTS=1
+	export RESULTS_DIR
+	echo "in progress: started $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/PARTIAL"
+	lab_write_env "$RESULTS_DIR"
+	printf '# corolab lab, %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/commands.txt"
+}
+
+lab_kill_tree() { # lab_kill_tree PID — the child's whole session
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+lab_on_signal() {
+	local sig=$1
+	trap '' INT TERM
+	lab_log "$LAB_NAME: interrupted by SIG$sig, stopping children"
+	lab_kill_tree "$LAB_CHILD"
+	lab_server_stop
+	if [ -n "${RESULTS_DIR:-}" ] && [ -d "$RESULTS_DIR" ]; then
+		echo "interrupted by SIG$sig during $LAB_NAME ${LAB_CURRENT:-} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+			>"$RESULTS_DIR/PARTIAL"
+	fi
+	exit 130
+}
+
+lab_init() {
+	LAB_NAME=$1
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--quick) QUICK=1 ;;
+		--repeat)
+			[ $# -ge 2 ] || { lab_usage >&2; exit 2; }
+			REPEAT=$2
+			shift ;;
+		--repeat=*) REPEAT=${1#--repeat=} ;;
+		-h|--help) lab_usage; exit 0 ;;
+		*) printf '%s: unknown option %s\n\n' "$LAB_NAME" "$1" >&2; lab_usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	if [ -z "$REPEAT" ]; then
+		if [ "$QUICK" -eq 1 ]; then REPEAT=1; else REPEAT=3; fi
+	fi
+	case $REPEAT in
+	''|*[!0-9]*|0) printf '%s: --repeat wants a positive integer, not %s\n' "$LAB_NAME" "$REPEAT" >&2; exit 2 ;;
+	esac
+	if [ -z "${COROLAB:-}" ]; then
+		if [ -x "$LAB_ROOT/build/corolab" ]; then COROLAB=$LAB_ROOT/build/corolab
+		else COROLAB=$(command -v corolab || true); fi
+	fi
+	{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || lab_die "corolab not found: run 'make' or set COROLAB"
+	case $COROLAB in /*) ;; *) COROLAB=$PWD/$COROLAB ;; esac
+	export COROLAB
+	if "$COROLAB" run --help 2>&1 | grep -q "not built into this binary"; then
+		lab_die "'corolab run' is not built into $COROLAB yet"
+	fi
+	lab_detect_trace
+	trap 'lab_on_signal INT' INT
+	trap 'lab_on_signal TERM' TERM
+	trap 'lab_server_stop' EXIT
+	if [ -z "${RESULTS_DIR:-}" ]; then
+		lab_new_results_dir
+	else
+		[ -d "$RESULTS_DIR" ] || lab_die "RESULTS_DIR=$RESULTS_DIR does not exist"
+	fi
+	EXP_DIR=$RESULTS_DIR/$LAB_NAME
+	mkdir "$EXP_DIR" 2>/dev/null || lab_die "$EXP_DIR already exists; refusing to overwrite"
+	[ -n "$LAB_TRACE" ] || echo "$LAB_TRACE_NOTE" >"$EXP_DIR/NOTES.txt"
+	lab_log "== $LAB_NAME: repeat $REPEAT$([ "$QUICK" -eq 1 ] && echo ", quick"), $LAB_TRACE_NOTE"
+	lab_log "   results: $EXP_DIR"
+}
+
+lab_plan() { LAB_STEPS=$(( $1 * REPEAT )); }
+
+# The wall time a result file reports (first wall_s: the run's), for progress.
+lab_wall() { grep -o '"wall_s": *[0-9.eE+-]*' "$1" 2>/dev/null | head -n1 | sed 's/.*: *//'; }
+
+# lab_run LABEL FILE WORKLOAD MODE [ARGS...]: REPEAT runs, each in its own
+# session (setsid) so Ctrl-C can stop the whole tree.  A failed traced run is
+# retried plain and noted; a failed run does not stop the experiment.
+lab_run() {
+	local label=$1 file=$2 workload=$3 mode=$4 r out rc start secs
+	shift 4
+	for r in $(seq 1 "$REPEAT"); do
+		LAB_STEP=$((LAB_STEP + 1))
+		LAB_CURRENT="$label r$r"
+		out=$EXP_DIR/$file.r$r.json
+		local cmd=("$COROLAB" run "$workload" --mode "$mode" "$@" --json "$out")
+		[ -n "$LAB_TRACE" ] && cmd+=("$LAB_TRACE")
+		printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
+		printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
+		start=$(date +%s.%N)
+		rc=0
+		setsid "${cmd[@]}" >"$EXP_DIR/$file.r$r.log" 2>&1 </dev/null &
+		LAB_CHILD=$!
+		wait "$LAB_CHILD" || rc=$?
+		LAB_CHILD=
+		if [ "$rc" -ne 0 ] && [ -n "$LAB_TRACE" ]; then
+			# The tracer could not run this one: keep a plain measurement.
+			printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
+			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.log); plain run recorded" \
+				>>"$EXP_DIR/NOTES.txt"
+			mv -f "$EXP_DIR/$file.r$r.log" "$EXP_DIR/$file.r$r.trace-failed.log"
+			cmd=("$COROLAB" run "$workload" --mode "$mode" "$@" --json "$out")
+			printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
+			rc=0
+			setsid "${cmd[@]}" >"$EXP_DIR/$file.r$r.log" 2>&1 </dev/null &
+			LAB_CHILD=$!
+			wait "$LAB_CHILD" || rc=$?
+			LAB_CHILD=
+		fi
+		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
+		if [ "$rc" -eq 0 ] && [ -s "$out" ]; then
+			printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
+		else
+			LAB_FAILURES=$((LAB_FAILURES + 1))
+			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$EXP_DIR/$file.r$r.log" >&2
+			echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
+			tail -n 3 "$EXP_DIR/$file.r$r.log" | sed 's/^/      | /' >&2 || true
+		fi
+	done
+	LAB_CURRENT=
+}
+
+# The built-in delay server, started outside the traced tree so its work is
+# not charged to the client being measured.  Sets LAB_URL.
+lab_server_start() {
+	local log=$EXP_DIR/server.log port='' _
+	setsid "$COROLAB" serve --bind 127.0.0.1 --port 0 >"$log" 2>&1 </dev/null &
+	LAB_SERVER=$!
+	for _ in $(seq 1 50); do
+		port=$(grep -oE '(127\.0\.0\.1|localhost|0\.0\.0\.0|\]):[0-9]+' "$log" 2>/dev/null | head -n1 | sed 's/.*://')
+		[ -n "$port" ] && break
+		kill -0 "$LAB_SERVER" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$port" ]; then
+		lab_server_stop
+		lab_log "$LAB_NAME: 'corolab serve' did not report a port: $(tail -n1 "$log" 2>/dev/null)"
+		return 1
+	fi
+	# shellcheck disable=SC2034  # used by 01-http.sh
+	LAB_URL="http://127.0.0.1:$port/delay/{delay}"
+	echo "$(lab_quote "$COROLAB" serve --bind 127.0.0.1 --port 0)  # listening on port $port" \
+		>>"$RESULTS_DIR/commands.txt"
+}
+
+lab_server_stop() {
+	if [ -n "${LAB_SERVER:-}" ]; then
+		lab_kill_tree "$LAB_SERVER"
+		LAB_SERVER=
+	fi
+}
+
+lab_finish() {
+	lab_server_stop
+	if [ "$LAB_OWNS_RESULTS" -eq 1 ]; then
+		if [ "$LAB_FAILURES" -eq 0 ]; then
+			rm -f "$RESULTS_DIR/PARTIAL"
+		else
+			echo "$LAB_FAILURES run(s) failed in $LAB_NAME (see NOTES.txt)" >"$RESULTS_DIR/PARTIAL"
+		fi
+	fi
+	lab_log "== $LAB_NAME done: $LAB_STEP runs, $LAB_FAILURES failed"
+	[ "$LAB_FAILURES" -eq 0 ]
+}
