@@ -146,6 +146,13 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	getrusage(RUSAGE_SELF, &ru1);
 	getrusage(RUSAGE_CHILDREN, &ch);
 	if (*err) {
+		/* The one failure worth a figure: the pool could not be built. */
+		if (*err == -EAGAIN && (m == EXEC_THREADS || m == EXEC_PROCESSES))
+			fprintf(stderr, "corolab run: only %lld of %ld %s could be created "
+				"(limits: kernel.pid_max, kernel.threads-max, RLIMIT_NPROC, memory)\n",
+				json_integer_value(json_object_get(out, "workers_created")),
+				o.workers > 0 && o.workers < o.tasks ? o.workers : o.tasks,
+				m == EXEC_THREADS ? "threads" : "processes");
 		json_decref(out);
 		return NULL;
 	}
