@@ -199,10 +199,21 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		t = thread_get(next, next_tid, next_tgid);
 		if (t) {
 			t->oncpu_since_ns = now;
+			clk = task_rq_clock(next);	/* same rq, same __schedule() */
+			if (!t->enqueued_ns) {
+				/* sched_info_arrive() runs after this hook: a
+				 * wait the kernel is timing that we never saw
+				 * begin is a pairing gap worth reporting. */
+				u64 q = BPF_CORE_READ(next, sched_info.last_queued);
+
+				if (q && clk > q) {
+					__sync_fetch_and_add(&totals.runq_unpaired, 1);
+					__sync_fetch_and_add(&totals.runq_unpaired_ns, clk - q);
+				}
+			}
 			if (t->enqueued_ns) {
 				u64 delta = now - t->enqueued_ns, clk_delta = 0;
 
-				clk = task_rq_clock(next);	/* same rq, same __schedule() */
 				if (t->enqueued_clk && clk > t->enqueued_clk)
 					clk_delta = clk - t->enqueued_clk;
 				t->enqueued_ns = 0;

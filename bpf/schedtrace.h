@@ -47,6 +47,8 @@ struct schedtrace_totals {
 	unsigned long long runq_sum_ns;
 	unsigned long long runq_max_ns;
 	unsigned long long runq_rqclock_ns;	/* sum timed with rq->clock */
+	unsigned long long runq_unpaired;	/* switch-ins the kernel saw queued, we did not */
+	unsigned long long runq_unpaired_ns;	/* their wait, in the kernel's own clock */
 	unsigned long long wakeups;		/* sched_wakeup + sched_wakeup_new */
 	unsigned long long threads_created;	/* clone() of a thread in a traced process */
 	unsigned long long processes_created;	/* fork()/clone() of a new process */

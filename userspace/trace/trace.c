@@ -445,6 +445,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		json_object_set_new(runq, "ok", json_null());
 		json_object_set_new(runq, "note", json_string("n/a (<1000 wakeups)"));
 	}
+	json_object_set_new(runq, "unpaired", json_u64(st->runq_unpaired));
+	json_object_set_new(runq, "unpaired_ns", json_u64(st->runq_unpaired_ns));
 	json_object_set_new(rec, "runq_latency", runq);
 	json_object_set_new(root, "reconcile", rec);
 
