@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/* Description: corolab trace on children with known behaviour: K nanosleeps,
+ * a preempted busy loop, P fresh pages, a forked grandchild, an exit code,
+ * a contended run queue; each BPF figure must reconcile with the kernel's.
+ * The children are hidden modes of this program (argv[1]). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "test.h"
+
+#define K_SLEEPS 200
+#define P_PAGES 5000
+
+static char self[PATH_MAX];
+
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void spin_for(double s)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < s);
+}
+
+static int child_mode(const char *mode)
+{
+	if (!strcmp(mode, "sleeps")) {
+		struct timespec ts = { 0, 1000000 };
+
+		for (int i = 0; i < K_SLEEPS; i++)
+			nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (!strcmp(mode, "busy")) {
+		/* Two spinners on one CPU: the scheduler must preempt them. */
+		pin_cpu0();
+		if (fork() == 0) {
+			spin_for(0.3);
+			_exit(0);
+		}
+		spin_for(0.3);
+		wait(NULL);
+		return 0;
+	}
+	if (!strcmp(mode, "pages")) {
+		size_t pg = sysconf(_SC_PAGESIZE);
+		char *m = mmap(NULL, P_PAGES * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return 1;
+		for (size_t i = 0; i < P_PAGES; i++)
+			m[i * pg] = 1;
+		return 0;
+	}
+	if (!strcmp(mode, "grandchild")) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				struct timespec ts = { 0, 1000000 };
+
+				for (int i = 0; i < 20; i++)
+					nanosleep(&ts, NULL);
+				_exit(0);
+			}
+			waitpid(g, NULL, 0);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
+		return 0;
+	}
+	if (!strcmp(mode, "exit3"))
+		return 3;
+	if (!strcmp(mode, "runq")) {
+		/* Four processes on CPU 0, each sleeping 200 µs then spinning
+		 * 300 µs: thousands of wake-ups that wait behind the others. */
+		pin_cpu0();
+		for (int p = 0; p < 3; p++)
+			if (fork() == 0)
+				break;
+		for (int i = 0; i < 400; i++) {
+			struct timespec ts = { 0, 200000 };
+
+			nanosleep(&ts, NULL);
+			spin_for(0.0003);
+		}
+		while (wait(NULL) > 0)
+			;
+		return 0;
+	}
+	return 100;
+}
+
+/* Run `corolab trace --json F -- self MODE`; returns its JSON, *rc its status. */
+static json_t *trace(const char *corolab, const char *mode, int *rc)
+{
+	char json[] = "/tmp/corolab-trace-test-XXXXXX";
+	int fd = mkstemp(json), status;
+	json_error_t jerr;
+	json_t *root;
+	pid_t pid;
+
+	T_ASSERT(fd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);	/* the summary; stderr stays for the log */
+		execl(corolab, corolab, "trace", "--json", json, "--", self, mode, (char *)NULL);
+		_exit(126);
+	}
+	T_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	*rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	root = json_load_file(json, 0, &jerr);
+	unlink(json);
+	T_ASSERT(root, "%s: trace JSON unreadable (%s), exit %d", mode, jerr.text, *rc);
+	return root;
+}
+
+static long long jint(json_t *o, const char *a, const char *b, const char *c)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	if (c)
+		v = json_object_get(v, c);
+	return json_integer_value(v);
+}
+
+static bool ok(json_t *t, const char *fig)
+{
+	return json_is_true(json_object_get(json_object_get(json_object_get(t, "reconcile"), fig), "ok"));
+}
+
+static void show(const char *mode, json_t *t)
+{
+	char *s = json_dumps(json_object_get(t, "reconcile"), JSON_COMPACT);
+
+	printf("%-10s %s\n", mode, s);
+	free(s);
+}
+
+int main(int argc, char **argv)
+{
+	const char *corolab = getenv("COROLAB");
+	json_t *t;
+	int rc;
+
+	if (argc > 1)
+		return child_mode(argv[1]);
+	T_REQUIRE_ROOT();
+	if (!corolab || access(corolab, X_OK))
+		T_SKIP("COROLAB not set to a built corolab binary");
+	T_ASSERT(realpath("/proc/self/exe", self), "realpath: %s", strerror(errno));
+
+	t = trace(corolab, "sleeps", &rc);
+	show("sleeps", t);
+	T_ASSERT(rc == 0, "exit %d", rc);
+	T_ASSERT(jint(t, "totals", "ctx_switches", "voluntary") >= K_SLEEPS, "voluntary %lld < %d",
+		 jint(t, "totals", "ctx_switches", "voluntary"), K_SLEEPS);
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "sleeps: switches do not reconcile");
+	json_decref(t);
+
+	t = trace(corolab, "busy", &rc);
+	show("busy", t);
+	T_ASSERT(jint(t, "totals", "ctx_switches", "involuntary") > 0, "no involuntary switches");
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "busy: switches do not reconcile");
+	T_ASSERT(jint(t, "totals", "processes_created", NULL) >= 1, "fork not followed");
+	json_decref(t);
+
+	t = trace(corolab, "pages", &rc);
+	show("pages", t);
+	T_ASSERT(jint(t, "totals", "page_faults", "user") + jint(t, "totals", "page_faults", "kernel") >= P_PAGES,
+		 "fewer faults than pages touched");
+	T_ASSERT(ok(t, "page_faults"), "pages: faults do not reconcile within 2%%");
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "pages: switches do not reconcile");
+	json_decref(t);
+
+	t = trace(corolab, "grandchild", &rc);
+	show("grandchild", t);
+	T_ASSERT(jint(t, "totals", "processes_created", NULL) >= 2, "grandchild not followed");
+	{
+		/* Three distinct tgids: the command, its child, the grandchild. */
+		json_t *th = json_object_get(t, "threads"), *v;
+		long long tg[8];
+		size_t i, n = 0;
+
+		json_array_foreach(th, i, v) {
+			long long g = json_integer_value(json_object_get(v, "tgid"));
+			size_t j;
+
+			for (j = 0; j < n && tg[j] != g; j++)
+				;
+			if (j == n && n < 8)
+				tg[n++] = g;
+		}
+		T_ASSERT(n >= 3, "only %zu processes in the per-thread table", n);
+	}
+	T_ASSERT(jint(t, "totals", "ctx_switches", "voluntary") >= 20, "grandchild's sleeps not seen");
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "grandchild: switches do not reconcile");
+	json_decref(t);
+
+	t = trace(corolab, "exit3", &rc);
+	T_ASSERT(rc == 3, "exit status %d, wanted 3", rc);
+	T_ASSERT(jint(t, "exit_status", NULL, NULL) == 3, "JSON exit_status wrong");
+	json_decref(t);
+
+	t = trace(corolab, "runq", &rc);
+	show("runq", t);
+	T_ASSERT(jint(t, "reconcile", "runq_latency", "wakeups") >= 1000, "too few wake-ups for the runq rule");
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "runq: switches do not reconcile");
+	T_ASSERT(ok(t, "runq_latency"), "runq: run-queue sum not within 5%% of run_delay");
+	json_decref(t);
+	return 0;
+}
