@@ -114,7 +114,7 @@ $(OUT)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS) $(OUT)/skel-link
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)OUT=$(OUT) tests/run.sh $(TESTS_FILTER)
+	$(Q)OUT=$(OUT) tests/run.sh '$(TESTS_FILTER)'
 
 lab: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Description: corolab trace's command line: the unprivileged message, usage
+# errors, --json keys (corolab.trace/1), --timeline, -p attach, and Ctrl-C
+# cleanup (exit 130, partial JSON, no BPF program left loaded).
+set -u
+[ "$(id -u)" -eq 0 ] || { echo "skip: not root"; exit 77; }
+[ -x "${COROLAB:-}" ] || { echo "skip: COROLAB not set to a built corolab binary"; exit 77; }
+command -v python3 >/dev/null || { echo "skip: python3 missing (JSON checks)"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Usage errors exit 2.
+"$COROLAB" trace >/dev/null 2>&1; [ $? -eq 2 ] || fail "no command should exit 2"
+"$COROLAB" trace -p abc >/dev/null 2>&1; [ $? -eq 2 ] || fail "-p abc should exit 2"
+
+# Unprivileged: one clear line, exit 1.
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$COROLAB" trace -- true 2>&1); rc=$?
+	[ $rc -eq 1 ] || fail "unprivileged exit $rc, wanted 1 ($out)"
+	[ "$out" = "corolab trace: needs root or CAP_BPF+CAP_PERFMON: run with sudo" ] ||
+		fail "unprivileged message: '$out'"
+	echo "unprivileged: ok"
+fi
+
+# --json validates and carries the contract's keys; --timeline has events.
+"$COROLAB" trace --json "$tmp/t.json" --timeline "$tmp/t.csv" --per-thread -- sleep 0.05 >"$tmp/out" ||
+	fail "trace sleep failed"
+grep -q 'voluntary switches' "$tmp/out" || fail "summary missing"
+grep -q 'COMM' "$tmp/out" || fail "--per-thread table missing"
+python3 - "$tmp/t.json" <<'PY' || fail "JSON contract"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "corolab.trace/1", d["schema"]
+for k in ("command", "exit_status", "wall_s", "totals", "rusage", "kernel_run_delay_ns", "threads", "reconcile"):
+    assert k in d, k
+t = d["totals"]
+for k in ("ctx_switches", "page_faults", "runq_latency", "syscalls", "migrations", "threads_created", "oncpu_ns", "io_uring"):
+    assert k in t, k
+assert set(t["ctx_switches"]) >= {"voluntary", "involuntary"}
+assert set(t["page_faults"]) >= {"user", "kernel"}
+assert set(t["runq_latency"]) >= {"count", "sum_ns", "max_ns", "p50_ns", "p99_ns", "log2_hist_us"}
+assert set(t["io_uring"]) >= {"submitted", "completed"}
+assert set(d["rusage"]) >= {"nvcsw", "nivcsw", "minflt", "majflt", "maxrss_kb", "utime_s", "stime_s"}
+for th in d["threads"]:
+    assert set(th) >= {"tid", "tgid", "comm", "voluntary", "involuntary", "page_faults", "runq_sum_ns", "oncpu_ns"}
+assert d["reconcile"]["voluntary"]["ok"] is True, d["reconcile"]
+assert d["timeline"]["events"] > 0 and d["timeline"]["dropped"] == 0, d["timeline"]
+PY
+[ "$(head -1 "$tmp/t.csv")" = "ts_ns,tid,tgid,cpu,event" ] || fail "timeline header"
+[ "$(wc -l <"$tmp/t.csv")" -gt 2 ] || fail "timeline empty"
+echo "json + timeline: ok"
+
+# -p attaches to a running process: it sleeps in a loop, we watch 0.3 s.
+( for i in $(seq 200); do sleep 0.01; done ) &
+bg=$!
+"$COROLAB" trace --json "$tmp/p.json" -p "$bg" -d 0.3 >/dev/null || fail "-p failed"
+kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+python3 - "$tmp/p.json" <<'PY' || fail "-p saw nothing"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["totals"]["processes_created"] >= 5, d["totals"]
+assert d["totals"]["ctx_switches"]["voluntary"] >= 5, d["totals"]
+PY
+echo "-p: ok"
+
+# Ctrl-C: forwarded, partial results, exit 130, nothing left loaded.
+# Only our programs' names: other engineers' BPF may come and go meanwhile.
+count_progs() { bpftool prog list 2>/dev/null | grep -cE 'name (sched_|page_fault_|sys_enter_|io_uring_)'; }
+if command -v bpftool >/dev/null; then before=$(count_progs); fi
+"$COROLAB" trace --json "$tmp/i.json" -- sleep 30 >/dev/null 2>&1 &
+tp=$!
+sleep 1
+kill -INT "$tp"
+wait "$tp"; rc=$?
+[ $rc -eq 130 ] || fail "SIGINT exit $rc, wanted 130"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partial"] is True' "$tmp/i.json" ||
+	fail "partial JSON"
+if command -v bpftool >/dev/null; then
+	after=$(count_progs)
+	[ "$before" -eq "$after" ] || fail "BPF programs: $before before, $after after"
+fi
+echo "sigint: ok"
+exit 0
