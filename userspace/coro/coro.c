@@ -48,6 +48,13 @@
 #if !defined(CORO_ASAN) && defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
 #endif
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+/* The kernel fills io_uring read buffers behind valgrind's back: tell it. */
+#define MARK_DEFINED(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define MARK_DEFINED(p, n) ((void)0)
+#endif
 #ifdef CORO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -528,7 +535,10 @@ ssize_t coro__read(int fd, void *buf, size_t len, uint64_t timeout_ns)
 {
 	IO_PROLOGUE(op, sqe);
 	io_uring_prep_read(sqe, fd, buf, (unsigned)(len > 0x7ffff000 ? 0x7ffff000 : len), (__u64)-1);
-	return io_await(c_, &op, sqe, timeout_ns);
+	err_ = io_await(c_, &op, sqe, timeout_ns);
+	if (err_ > 0)
+		MARK_DEFINED(buf, (size_t)err_);
+	return err_;
 }
 
 ssize_t coro__write(int fd, const void *buf, size_t len, uint64_t timeout_ns)
@@ -542,7 +552,10 @@ ssize_t coro__recv(int fd, void *buf, size_t len, int flags, uint64_t timeout_ns
 {
 	IO_PROLOGUE(op, sqe);
 	io_uring_prep_recv(sqe, fd, buf, len, flags);
-	return io_await(c_, &op, sqe, timeout_ns);
+	err_ = io_await(c_, &op, sqe, timeout_ns);
+	if (err_ > 0)
+		MARK_DEFINED(buf, (size_t)err_);
+	return err_;
 }
 
 ssize_t coro__send(int fd, const void *buf, size_t len, int flags, uint64_t timeout_ns)
@@ -563,7 +576,12 @@ int coro__accept(int fd, struct sockaddr *sa, socklen_t *len, int flags, uint64_
 {
 	IO_PROLOGUE(op, sqe);
 	io_uring_prep_accept(sqe, fd, sa, len, flags);
-	return io_await(c_, &op, sqe, timeout_ns);
+	err_ = io_await(c_, &op, sqe, timeout_ns);
+	if (err_ >= 0 && sa && len) {
+		MARK_DEFINED(len, sizeof(*len));
+		MARK_DEFINED(sa, *len);
+	}
+	return err_;
 }
 
 static void reap(struct coro_loop *l)
