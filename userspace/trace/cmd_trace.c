@@ -167,6 +167,11 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		json_is_boolean(json_object_get(rq, "ok")) ? " (within 5%)" : "");
 	fprintf(f, "  %-20s %12.3fms %14s   (wall clock: includes the wake-up cost run_delay leaves out)\n",
 		"run-queue (ktime)", jget(rq, "bpf_ktime") / 1e6, "");
+	if (json_is_integer(json_object_get(json_object_get(rec, "voluntary"), "kernel_pre_attach")))
+		fprintf(f, "  (kernel figures include what the command did before attach, held at the barrier:\n"
+			   "   %llu voluntary, %llu involuntary, %llu faults, %.3f ms queued; reconciled without it)\n",
+			jget(rec, "voluntary.kernel_pre_attach"), jget(rec, "involuntary.kernel_pre_attach"),
+			jget(rec, "page_faults.kernel_pre_attach"), jget(rq, "kernel_pre_attach") / 1e6);
 	fprintf(f, "\n  %-20s %14llu   (user %llu, kernel %llu)\n", "page faults (bpf)",
 		jget(tr, "totals.page_faults.user") + jget(tr, "totals.page_faults.kernel"),
 		jget(tr, "totals.page_faults.user"), jget(tr, "totals.page_faults.kernel"));
