@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# make bench: the figures the issues name, measured on this machine in one run.
+# Each benchmark is a function bench_<name>; they print
+#   bench: <name> <value> (goal <goal>) ok|BELOW GOAL
+# and the script exits 1 if any figure is below its goal.
+# Usage: scripts/bench.sh [NAME...]   (default: every benchmark)
+# Env:   COROLAB=build/corolab  BENCH_DURATION=5 (seconds per wrk run)
+set -u
+cd "$(dirname "$0")/.."
+COROLAB=${COROLAB:-build/corolab}
+DUR=${BENCH_DURATION:-5}
+TMP=$(mktemp -d /tmp/corolab-bench.XXXXXX)
+below=0
+PIDS=()
+# On 2+ CPUs the server runs on CPU 0 and the load generator on CPU 1, so
+# neither steals the other's core (unpinned runs vary by 2x here).
+SRV_PIN=() CLI_PIN=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1)
+fi
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# verdict NAME VALUE GOAL_TEXT CMP(ge|le) GOAL_NUMBER
+verdict() {
+	local ok
+	ok=$(awk -v v="$2" -v g="$5" -v c="$4" 'BEGIN{ if (v == "" ) { print 0; exit } print (c == "ge" ? v >= g : v <= g) }')
+	if [ "$ok" = 1 ]; then
+		echo "bench: $1 $2 (goal $3) ok"
+	else
+		echo "bench: $1 ${2:-n/a} (goal $3) BELOW GOAL"
+		below=1
+	fi
+}
+
+# start_serve: sets SERVE_PID and SERVE_PORT
+start_serve() {
+	"${SRV_PIN[@]}" "$COROLAB" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	SERVE_PID=$!
+	PIDS+=("$SERVE_PID")
+	for _ in $(seq 100); do
+		SERVE_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$TMP/serve.out")
+		[ -n "$SERVE_PORT" ] && return 0
+		sleep 0.05
+	done
+	echo "bench: corolab serve did not start: $(cat "$TMP/serve.err")" >&2
+	return 1
+}
+
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_nginx: one worker, a small static body; sets NGINX_PID NGINX_PORT
+start_nginx() {
+	local d=$TMP/nginx
+	mkdir -p "$d/tmp"
+	NGINX_PORT=$(free_port)
+	cat >"$d/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		location / { default_type text/plain; return 200 "corolab serve: httpbin-compatible delay server\n"; }
+	}
+}
+CONF
+	"${SRV_PIN[@]}" nginx -c "$d/nginx.conf" -e "$d/error.log" >"$d/out" 2>&1 &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "bench: nginx did not start: $(cat "$d/out" "$d/error.log" 2>/dev/null)" >&2
+	return 1
+}
+
+# wrk_rps URL -> requests/s
+wrk_rps() {
+	"${CLI_PIN[@]}" wrk -t1 -c100 -d"${DUR}s" "$1" 2>/dev/null | awk '/^Requests\/sec:/ {print $2}'
+}
+
+# corolab run http ... --json -> jq-free field extraction with python3
+json_field() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d[0] if isinstance(d,list) else d
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$1" "$2"
+}
+
+bench_serve_vs_nginx() {
+	local serve_rps nginx_rps ratio
+	if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+		echo "bench: serve_vs_nginx skipped: needs wrk and nginx (scripts/install-deps.sh)"
+		return 0
+	fi
+	start_serve || { below=1; return; }
+	start_nginx || { below=1; stop_pid "$SERVE_PID"; return; }
+	# Two interleaved rounds, best of each: background noise hits both.
+	local r a b
+	serve_rps=0 nginx_rps=0
+	for r in 1 2; do
+		a=$(wrk_rps "http://127.0.0.1:$SERVE_PORT/")
+		b=$(wrk_rps "http://127.0.0.1:$NGINX_PORT/")
+		serve_rps=$(awk -v x="$serve_rps" -v y="${a:-0}" 'BEGIN{print (y > x ? y : x)}')
+		nginx_rps=$(awk -v x="$nginx_rps" -v y="${b:-0}" 'BEGIN{print (y > x ? y : x)}')
+	done
+	stop_pid "$NGINX_PID"
+	stop_pid "$SERVE_PID"
+	ratio=$(awk -v a="$serve_rps" -v b="$nginx_rps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
+	printf '%-28s %12s\n' "server (wrk -t1 -c100 ${DUR}s)" "requests/s"
+	printf '%-28s %12s\n' "corolab serve" "$serve_rps" "nginx (1 worker)" "$nginx_rps"
+	printf '%-28s %12s\n' "ratio" "${ratio}x"
+	verdict serve_vs_nginx_ratio "$ratio" "1.0x nginx" ge 1.0
+}
+
+# The http workload's figures (issue 3), against the built-in server.
+bench_http() {
+	local j=$TMP/http.json v
+	# Write-up defaults; the workload starts its own server.
+	if "$COROLAB" run http --mode all --json "$j" >"$TMP/http.txt" 2>&1; then
+		cat "$TMP/http.txt"
+		v=$(python3 -c 'import json,sys; print(" ".join("%s=%.3f" % (r["mode"], r["wall_s"]) for r in json.load(open(sys.argv[1]))))' "$j")
+		for m in coroutines threads sequential; do
+			local w
+			w=$(python3 -c 'import json,sys; print([r["wall_s"] for r in json.load(open(sys.argv[1])) if r["mode"]==sys.argv[2]][0])' "$j" "$m")
+			case $m in
+			coroutines) verdict http_writeup_coroutines_s "$w" "<= 3.2 s" le 3.2 ;;
+			threads) verdict http_writeup_threads20_s "$w" "~6 s, <= 6.5" le 6.5 ;;
+			sequential) verdict http_writeup_sequential10_s "$w" "~19 s, <= 19.5" le 19.5 ;;
+			esac
+		done
+	else
+		cat "$TMP/http.txt"
+		echo "bench: http_writeup failed"
+		below=1
+	fi
+	# 10,000 concurrent requests to /delay/1, coroutines.
+	start_serve || { below=1; return; }
+	if "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks 10000 \
+		--url "http://127.0.0.1:$SERVE_PORT/delay/1" --json "$j" >"$TMP/http10k.txt" 2>&1; then
+		verdict http_10k_ok "$(json_field "$j" ok)" "10000" ge 10000
+		verdict http_10k_wall_s "$(json_field "$j" wall_s)" "<= 1.5 s" le 1.5
+		verdict http_10k_os_threads "$(json_field "$j" os_threads)" "1" le 1
+	else
+		cat "$TMP/http10k.txt"
+		echo "bench: http_10k failed"
+		below=1
+	fi
+	# Zero-delay throughput, keep-alive, 100 concurrent: coroutines vs wrk.
+	local n=200000 rps wrps ratio
+	if "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks "$n" --workers 100 \
+		--url "http://127.0.0.1:$SERVE_PORT/" --json "$j" >"$TMP/httprps.txt" 2>&1; then
+		rps=$(awk -v n="$(json_field "$j" ok)" -v w="$(json_field "$j" wall_s)" 'BEGIN{ printf "%.0f", n / w }')
+		wrps=$(wrk_rps "http://127.0.0.1:$SERVE_PORT/")
+		ratio=$(awk -v a="$rps" -v b="$wrps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
+		printf '%-28s %12s\n' "client (100 conns, keep-alive)" "requests/s"
+		printf '%-28s %12s\n' "corolab run http coroutines" "$rps" "wrk -t1 -c100" "$wrps"
+		verdict http_coroutines_vs_wrk_ratio "$ratio" "0.5x wrk" ge 0.5
+	else
+		cat "$TMP/httprps.txt"
+		echo "bench: http_rps failed"
+		below=1
+	fi
+	stop_pid "$SERVE_PID"
+}
+
+ALL=(serve_vs_nginx http)
+[ $# -gt 0 ] && ALL=("$@")
+for b in "${ALL[@]}"; do
+	if ! declare -F "bench_$b" >/dev/null; then
+		echo "bench: unknown benchmark '$b' (have: serve_vs_nginx http)" >&2
+		exit 2
+	fi
+	"bench_$b"
+done
+exit $below
