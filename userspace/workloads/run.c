@@ -133,6 +133,7 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	struct rusage ru0, ru1, ch;
 	struct timespec t0, t1;
 	json_t *out = json_object(), *params;
+	long hwm;
 
 	if (!out) {
 		*err = -ENOMEM;
@@ -168,7 +169,12 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 		json_object_set_new(out, "wall_s",
 				    json_real((double)(t1.tv_sec - t0.tv_sec) +
 					      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
-	json_object_set_new(out, "max_rss_kb", json_integer(ru1.ru_maxrss));
+	/* VmHWM is this address space's peak; ru_maxrss also carries the peak
+	 * of whatever this process was before exec (a forked tracer, say). */
+	if (proc_status_field("VmHWM", &hwm))
+		hwm = ru1.ru_maxrss;
+	json_object_set_new(out, "max_rss_kb", json_integer(hwm));
+	json_object_set_new(out, "ru_maxrss_kb", json_integer(ru1.ru_maxrss));
 	if (m == EXEC_PROCESSES)
 		json_object_set_new(out, "children_max_rss_kb", json_integer(ch.ru_maxrss));
 	json_object_set_new(out, "cpu_user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) +
