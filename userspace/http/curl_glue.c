@@ -323,7 +323,8 @@ int cmulti__new(struct cmulti **out, struct coro_loop *loop)
 	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
 	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-	/* No pipelining/multiplexing over HTTP/1.1: one transfer per connection. */
+	/* Keep every connection the run opens: trimming the cache walks it. */
+	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, 100000L);
 	*out = m;
 	return 0;
 }

@@ -47,7 +47,7 @@
 #define RESP_HEAD_MAX 512		/* status line + our headers */
 #define MAX_BODY_DISCARD (1u << 20)	/* request bodies we read and drop */
 #define CONN_STACK (128u << 10)		/* buffers above + frames */
-#define N_ACCEPTORS 8			/* accepts in flight at once */
+#define N_ACCEPTORS 64			/* accepts in flight at once: drains connect bursts */
 #define DEFAULT_IDLE_NS (30ull * 1000000000ull)
 
 struct server;
@@ -681,7 +681,7 @@ static int listen_on(const char *bind_addr, int port, int *out_port)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096) ||
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 65535) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
 		err = -errno;
 		close(fd);
