@@ -9,6 +9,7 @@
 #define COROLAB_HTTP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,5 +51,10 @@ struct server_child {
 int server_child__start(struct server_child *sc, const struct serve_opts *o);
 /* SIGTERM, then reap; 0 if it exited cleanly. */
 int server_child__stop(struct server_child *sc);
+
+/* Check a --url template ({i}, {delay}; http/https) before running:
+ * 0, or -EINVAL with a lowercase reason in why.  `corolab run` should call
+ * it and exit 2 on failure (a usage error). */
+int http_url_template_check(const char *tmpl, char *why, size_t whylen);
 
 #endif

@@ -82,10 +82,7 @@ static int expand_url(const char *tmpl, long i, double scale, char *out, size_t 
 	return 0;
 }
 
-int http_url_template_check(const char *tmpl, char *why, size_t whylen);
-
-/* For `corolab run` to call before running (a bad template is a usage
- * error, exit 2): 0 or -EINVAL with a lowercase reason in why. */
+/* See http.h: `corolab run` calls it to make a bad template exit 2. */
 int http_url_template_check(const char *tmpl, char *why, size_t whylen)
 {
 	char url[URL_MAX];
