@@ -14,8 +14,9 @@
  * The traced set is schedtrace's traced_tgids map, shared by fd.
  *
  * Overhead: sys_enter fires for every system call on the machine and costs
- * one hash lookup when the caller is not traced; a traced call adds one.
- * Page faults likewise.
+ * one inlined array lookup (the traced_tgids bitmap) when the caller is not
+ * traced; a traced call adds a hash lookup and a plain add.  Page faults
+ * likewise.
  *
  * Blind spots: faults taken by get_user_pages() (exec copying argv, pinning
  * for O_DIRECT or registered buffers) count in rusage's min_flt but raise no

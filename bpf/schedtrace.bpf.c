@@ -18,10 +18,23 @@
  * kernel and autoloads one of the two (bcc libbpf-tools' pattern).  Handlers
  * read task fields with BPF_CORE_READ so one body serves both.
  *
- * Overhead: every sched_switch on the machine costs two hash lookups in
- * traced_tgids (prev and next); a traced switch adds one or two lookups in
- * `threads` and a few stores.  That is the worst case the lab measures (the
- * threads-mode switch workload, two events per ~1.8 µs switch).
+ * Overhead: every sched_switch on the machine costs two inlined array
+ * lookups in the traced_tgids bitmap (prev and next); a traced switch adds a
+ * hash lookup in `threads` per traced side, one bpf_ktime_get_ns and plain
+ * stores.  That is the worst case the lab measures (the threads-mode switch
+ * workload, two events per ~2 µs switch; scripts/bench-trace.sh).  What made
+ * it cheap (measured with kernel.bpf_stats_enabled, notes/tracer.md): in the
+ * tp_btf programs task fields are read by direct BTF loads, not
+ * bpf_probe_read_kernel calls (BPF_CORE_READ: ~11 helper calls per switch);
+ * global figures live in a per-CPU map, so no locked instruction bounces a
+ * cache line between CPUs; per-thread figures are plain adds, since a task is
+ * switched in and out under its run queue's lock, on one CPU at a time.
+ *
+ * Exclusions (--exclude-pid, --exclude-comm): a process whose pid is listed
+ * is never added at fork; a traced process that execs into a listed comm
+ * leaves the set.  Both are put in `excluded`
+ * so user space drops their records.  The check costs nothing on the switch
+ * path: it runs at fork and exec only.
  *
  * Blind spots: switches before the tracer attached (the command blocks on a
  * barrier once: rusage has that one, we do not); the final switch of a dying
@@ -53,8 +66,18 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile bool targ_timeline = false;
 	/* emit switch events to `timeline` */
+const volatile unsigned int targ_exclude_pids[SCHEDTRACE_MAX_EXCLUDE] = {};
+	/* processes never to trace (0 = unused slot) */
+const volatile char targ_exclude_comms[SCHEDTRACE_MAX_EXCLUDE][SCHEDTRACE_COMM_LEN] = {};
+	/* comms never to trace ("" = unused slot) */
 
-struct schedtrace_totals totals = {};
+/* Global figures, one copy per CPU: user space sums them (max for the max). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct schedtrace_totals);
+} totals SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -63,11 +86,41 @@ struct {
 	__type(value, struct schedtrace_thread);
 } threads SEC(".maps");
 
+/* tgid -> 1: processes left out by an exclusion (user space drops their
+ * records, and says the kernel's own counters still include them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SCHEDTRACE_MAX_EXCLUDED);
+	__type(key, u32);
+	__type(value, u8);
+} excluded SEC(".maps");
+
 /* Sized by the loader: one page when --timeline is off. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } timeline SEC(".maps");
+
+/* One body serves the tp_btf and raw_tp twins; `btf` is a constant after
+ * inlining, so each program keeps one branch.  tp_btf arguments are typed
+ * kernel pointers the verifier lets us load from directly (a plain load with
+ * a fault fixup); raw_tp ones need bpf_probe_read_kernel, a helper call each. */
+#define RD(btf, p, ...) ((btf) ? (p)->__VA_ARGS__ : BPF_CORE_READ(p, __VA_ARGS__))
+
+static __always_inline struct schedtrace_totals *totals_get(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&totals, &zero);	/* inlined for per-CPU arrays */
+}
+
+static __always_inline void totals_add_lost(void)
+{
+	struct schedtrace_totals *g = totals_get();
+
+	if (g)
+		g->records_lost++;
+}
 
 static __always_inline struct schedtrace_thread *thread_get(struct task_struct *task, u32 tid, u32 tgid)
 {
@@ -82,7 +135,7 @@ static __always_inline struct schedtrace_thread *thread_get(struct task_struct *
 	BPF_CORE_READ_STR_INTO(&zero.comm, task, comm);
 	err = bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
-		__sync_fetch_and_add(&totals.records_lost, 1);
+		totals_add_lost();
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&threads, &tid);
@@ -92,51 +145,65 @@ static __always_inline struct schedtrace_thread *thread_get(struct task_struct *
  * p->se.cfs_rq->rq because the per-CPU `runqueues` symbol is not in kallsyms
  * here (no CONFIG_KALLSYMS_ALL).  For a non-CFS task the pointer may name its
  * last CFS run queue: a blind spot for RT threads. */
-static __always_inline u64 task_rq_clock(struct task_struct *p)
+static __always_inline u64 task_rq_clock(struct task_struct *p, const bool btf)
 {
-	return BPF_CORE_READ(p, se.cfs_rq, rq, clock);
+	return RD(btf, p, se.cfs_rq->rq->clock);
 }
 
-static __always_inline u32 log2_u64(u64 v)
+/* Branch-free floor(log2(v)), bcc libbpf-tools' bits.bpf.h. */
+static __always_inline u64 log2_u32(u32 v)
 {
-	u32 r = 0;
+	u32 shift, r;
 
-	/* Bounded loop: the verifier accepts it, no unrolling needed. */
-	for (int i = 0; i < 64 && v > 1; i++) {
-		v >>= 1;
-		r++;
-	}
+	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
 	return r;
 }
 
-static __always_inline void runq_record(struct schedtrace_thread *t, u64 delta, u64 clk_delta)
+static __always_inline u64 log2_u64(u64 v)
 {
-	u32 slot = log2_u64(delta / 1000);
+	u32 hi = v >> 32;
+
+	return hi ? log2_u32(hi) + 32 : log2_u32(v);
+}
+
+/* Only ever called for `next` inside its own switch-in, under its run
+ * queue's lock: the per-thread fields need no atomics. */
+static __always_inline void runq_record(struct schedtrace_totals *g, struct schedtrace_thread *t,
+					u64 delta, u64 clk_delta)
+{
+	u64 slot = log2_u64(delta / 1000);
 
 	if (slot >= SCHEDTRACE_HIST_SLOTS)
 		slot = SCHEDTRACE_HIST_SLOTS - 1;
-	__sync_fetch_and_add(&totals.hist_us[slot], 1);
-	__sync_fetch_and_add(&totals.runq_count, 1);
-	__sync_fetch_and_add(&totals.runq_sum_ns, delta);
-	if (delta > totals.runq_max_ns)
-		totals.runq_max_ns = delta;	/* racy by design, see the header */
-	__sync_fetch_and_add(&totals.runq_rqclock_ns, clk_delta);
-	__sync_fetch_and_add(&t->runq_rqclock_ns, clk_delta);
-	__sync_fetch_and_add(&t->runq_count, 1);
-	__sync_fetch_and_add(&t->runq_sum_ns, delta);
+	if (g) {
+		g->hist_us[slot]++;
+		g->runq_count++;
+		g->runq_sum_ns += delta;
+		if (delta > g->runq_max_ns)
+			g->runq_max_ns = delta;
+		g->runq_rqclock_ns += clk_delta;
+	}
+	t->runq_rqclock_ns += clk_delta;
+	t->runq_count++;
+	t->runq_sum_ns += delta;
 	if (delta > t->runq_max_ns)
 		t->runq_max_ns = delta;
 }
 
 static __always_inline void timeline_emit(u64 now, u32 tid, u32 tgid, u32 kind)
 {
+	struct schedtrace_totals *g = totals_get();
 	struct schedtrace_event *e;
 
-	if (!targ_timeline)
+	if (!g)
 		return;
 	e = bpf_ringbuf_reserve(&timeline, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&totals.timeline_dropped, 1);
+		g->timeline_dropped++;
 		return;
 	}
 	e->ts_ns = now;
@@ -145,19 +212,29 @@ static __always_inline void timeline_emit(u64 now, u32 tid, u32 tgid, u32 kind)
 	e->cpu = bpf_get_smp_processor_id();
 	e->kind = kind;
 	bpf_ringbuf_submit(e, 0);
-	__sync_fetch_and_add(&totals.timeline_events, 1);
+	g->timeline_events++;
 }
 
 static __always_inline int on_switch(bool preempt, struct task_struct *prev,
-				     struct task_struct *next, unsigned int prev_state)
+				     struct task_struct *next, unsigned int prev_state,
+				     const bool btf)
 {
-	u32 prev_tid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
-	u32 next_tid = BPF_CORE_READ(next, pid), next_tgid = BPF_CORE_READ(next, tgid);
+	u32 prev_tgid = RD(btf, prev, tgid), next_tgid = RD(btf, next, tgid);
+	bool prev_in, next_in;
 	struct schedtrace_thread *t;
-	u64 now = bpf_ktime_get_ns(), clk;
+	u32 prev_tid, next_tid;
+	u64 now, clk = 0;
 
-	/* pid 0 is the idle task of every CPU: never part of a traced set. */
-	if (prev_tid && tgid_traced(prev_tgid)) {
+	/* The filter first: on a busy machine most switches are not ours.
+	 * pid 0 is the idle task of every CPU: never part of a traced set
+	 * (tgid 0's bit is never set). */
+	prev_in = tgid_traced(prev_tgid);
+	next_in = tgid_traced(next_tgid);
+	if (!prev_in && !next_in)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (prev_in) {
+		prev_tid = RD(btf, prev, pid);
 		t = thread_get(prev, prev_tid, prev_tgid);
 		if (t) {
 			u32 kind;
@@ -172,7 +249,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			t->enqueued_ns = 0;
 			t->enqueued_clk = 0;
 			if (prev_state == 0) {
-				clk = task_rq_clock(prev);
+				clk = task_rq_clock(prev, btf);
 				t->enqueued_ns = now;
 				t->enqueued_clk = clk;
 			}
@@ -192,77 +269,158 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				t->involuntary++;
 				kind = SCHEDTRACE_EV_OUT_PREEMPTED;
 			}
-			timeline_emit(now, prev_tid, prev_tgid, kind);
+			if (targ_timeline)
+				timeline_emit(now, prev_tid, prev_tgid, kind);
 		}
 	}
-	if (next_tid && tgid_traced(next_tgid)) {
+	if (next_in) {
+		next_tid = RD(btf, next, pid);
 		t = thread_get(next, next_tid, next_tgid);
 		if (t) {
 			t->oncpu_since_ns = now;
-			clk = task_rq_clock(next);	/* same rq, same __schedule() */
+			/* Same rq, same __schedule(): prev's reading serves. */
+			if (!clk)
+				clk = task_rq_clock(next, btf);
 			if (!t->enqueued_ns) {
 				/* sched_info_arrive() runs after this hook: a
 				 * wait the kernel is timing that we never saw
 				 * begin is a pairing gap worth reporting. */
-				u64 q = BPF_CORE_READ(next, sched_info.last_queued);
+				u64 q = RD(btf, next, sched_info.last_queued);
 
 				if (q && clk > q) {
-					__sync_fetch_and_add(&totals.runq_unpaired, 1);
-					__sync_fetch_and_add(&totals.runq_unpaired_ns, clk - q);
+					struct schedtrace_totals *g = totals_get();
+
+					if (g) {
+						g->runq_unpaired++;
+						g->runq_unpaired_ns += clk - q;
+					}
 				}
-			}
-			if (t->enqueued_ns) {
+			} else {
 				u64 delta = now - t->enqueued_ns, clk_delta = 0;
 
 				if (t->enqueued_clk && clk > t->enqueued_clk)
 					clk_delta = clk - t->enqueued_clk;
 				t->enqueued_ns = 0;
 				t->enqueued_clk = 0;
-				runq_record(t, delta, clk_delta);
+				runq_record(totals_get(), t, delta, clk_delta);
 			}
-			timeline_emit(now, next_tid, next_tgid, SCHEDTRACE_EV_IN);
+			if (targ_timeline)
+				timeline_emit(now, next_tid, next_tgid, SCHEDTRACE_EV_IN);
 		}
 	}
 	return 0;
 }
 
-static __always_inline int on_wakeup(struct task_struct *p)
+static __always_inline int on_wakeup(struct task_struct *p, const bool btf)
 {
-	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	u32 tgid = RD(btf, p, tgid);
+	struct schedtrace_totals *g;
 	struct schedtrace_thread *t;
 
 	if (!tgid_traced(tgid))
 		return 0;
 	/* A wake-up of a task still on its CPU (it had not finished going to
 	 * sleep) puts nothing on a run queue: no latency to measure. */
-	if (BPF_CORE_READ(p, on_cpu))
+	if (RD(btf, p, on_cpu))
 		return 0;
-	t = thread_get(p, tid, tgid);
+	t = thread_get(p, RD(btf, p, pid), tgid);
 	if (!t)
 		return 0;
-	__sync_fetch_and_add(&totals.wakeups, 1);
+	g = totals_get();
+	if (g)
+		g->wakeups++;
+	/* Plain stores: the switch path only reads these once the task is
+	 * queued, after the wake-up's own rq-lock hold ended. */
 	t->enqueued_ns = bpf_ktime_get_ns();
 	/* Same lock hold as the enqueue: equals the kernel's last_queued. */
-	t->enqueued_clk = task_rq_clock(p);
+	t->enqueued_clk = task_rq_clock(p, btf);
 	return 0;
+}
+
+/* Slow paths (fork, exec): rare, so helper-based reads are fine here. */
+static __always_inline bool pid_excluded(u32 tgid)
+{
+	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE; i++) {
+		if (!targ_exclude_pids[i])
+			break;
+		if (targ_exclude_pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool comm_excluded(struct task_struct *p)
+{
+	char comm[SCHEDTRACE_COMM_LEN] = {};
+
+	if (!targ_exclude_comms[0][0])
+		return false;
+	BPF_CORE_READ_STR_INTO(&comm, p, comm);
+	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE; i++) {
+		bool same = true;
+
+		if (!targ_exclude_comms[i][0])
+			break;
+		for (int j = 0; j < SCHEDTRACE_COMM_LEN; j++) {
+			if (comm[j] != targ_exclude_comms[i][j]) {
+				same = false;
+				break;
+			}
+			if (!comm[j])
+				break;
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void exclude(u32 tgid)
+{
+	struct schedtrace_totals *g = totals_get();
+	u8 one = 1;
+
+	tgid_set_traced(tgid, false);
+	bpf_map_update_elem(&excluded, &tgid, &one, BPF_ANY);
+	if (g)
+		g->excluded++;
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	u32 ptgid = BPF_CORE_READ(parent, tgid);
 	u32 ctid = BPF_CORE_READ(child, pid), ctgid = BPF_CORE_READ(child, tgid);
-	u8 one = 1;
+	struct schedtrace_totals *g;
 
 	if (!tgid_traced(ptgid))
 		return 0;
+	g = totals_get();
 	if (ctgid != ptgid) {
-		/* A new process: follow it, as perf does for a command. */
-		bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY);
-		__sync_fetch_and_add(&totals.processes_created, 1);
-	} else {
-		__sync_fetch_and_add(&totals.threads_created, 1);
+		/* A new process: follow it, as perf does for a command.  Its
+		 * comm is still the parent's (exec renames it, see on_exec). */
+		if (pid_excluded(ctgid)) {
+			exclude(ctgid);
+			return 0;
+		}
+		tgid_set_traced(ctgid, true);
+		if (g)
+			g->processes_created++;
+	} else if (g) {
+		g->threads_created++;
 	}
 	thread_get(child, ctid, ctgid);
+	return 0;
+}
+
+/* exec: the moment a process takes its name.  A later prctl(PR_SET_NAME) is
+ * not followed (task_rename fires before the copy; not worth a hook). */
+static __always_inline int on_rename(struct task_struct *p)
+{
+	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+
+	if (tid != tgid || !tgid_traced(tgid) || !comm_excluded(p))
+		return 0;
+	exclude(tgid);
 	return 0;
 }
 
@@ -304,38 +462,38 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	return on_switch(preempt, prev, next, prev_state);
+	return on_switch(preempt, prev, next, prev_state, true);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
-	return on_switch(preempt, prev, next, prev_state);
+	return on_switch(preempt, prev, next, prev_state, false);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, true);
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, false);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, true);
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
 {
-	return on_wakeup(p);
+	return on_wakeup(p, false);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -348,6 +506,18 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	return on_fork(parent, child);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_rename(p);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_rename(p);
 }
 
 SEC("tp_btf/sched_process_exit")

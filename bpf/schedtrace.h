@@ -12,7 +12,8 @@
 #define SCHEDTRACE_COMM_LEN	16
 #define SCHEDTRACE_HIST_SLOTS	32	/* log2(µs): slot 31 holds >= 2^31 µs (35 min) */
 #define SCHEDTRACE_MAX_THREADS	65536	/* per-thread records, exited threads included */
-#define SCHEDTRACE_MAX_TGIDS	16384	/* traced processes */
+#define SCHEDTRACE_MAX_EXCLUDE	16	/* --exclude-pid / --exclude-comm entries, each */
+#define SCHEDTRACE_MAX_EXCLUDED	4096	/* processes left out by an exclusion */
 #define SCHEDTRACE_TASK_DEAD	0x80	/* TASK_DEAD in prev_state: the final switch */
 
 /* One record per traced thread, keyed by tid.  Kept after the thread exits so
@@ -40,7 +41,8 @@ struct schedtrace_thread {
 };
 _Static_assert(sizeof(struct schedtrace_thread) == 144, "schedtrace_thread layout");
 
-/* Global figures for the whole traced set (the skeleton's .bss). */
+/* Global figures for the whole traced set: one copy per CPU (the per-CPU
+ * `totals` map); user space sums them, and takes the max of runq_max_ns. */
 struct schedtrace_totals {
 	unsigned long long hist_us[SCHEDTRACE_HIST_SLOTS];	/* run-queue latency, log2 µs */
 	unsigned long long runq_count;
@@ -55,6 +57,7 @@ struct schedtrace_totals {
 	unsigned long long records_lost;	/* thread map full: events not counted */
 	unsigned long long timeline_events;	/* events written to the ring buffer */
 	unsigned long long timeline_dropped;	/* ring buffer full: events lost */
+	unsigned long long excluded;		/* processes left out (exclude lists) */
 };
 
 enum schedtrace_event_kind {

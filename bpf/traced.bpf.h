@@ -5,23 +5,46 @@
 #ifndef COROLAB_TRACED_BPF_H
 #define COROLAB_TRACED_BPF_H
 
-#define TRACED_MAX_TGIDS 16384
 #ifndef EEXIST
 #define EEXIST 17	/* vmlinux.h carries no errno values */
 #endif
 
-/* tgid -> 1.  Seeded by user space with the command's pid (or -p PID);
- * schedtrace's sched_process_fork adds every child process of a traced one. */
+/* A bitmap of traced tgids, 64 per array element: bit (tgid & 63) of element
+ * tgid >> 6.  Not a hash map: every sched_switch and every system call on the
+ * machine asks "is this task traced?", and an array lookup is inlined by the
+ * verifier into a bounds check and an add (a hash lookup is a call plus
+ * jhash, ~30 ns here).  The loader sizes it from kernel.pid_max (32768 pids =
+ * 512 elements = 4 KiB; 4M pids = 512 KiB).  Seeded by user space with the
+ * command's pid (or -p PID); schedtrace's sched_process_fork sets the bit of
+ * every child process of a traced one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TRACED_MAX_TGIDS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 512);
 	__type(key, u32);
-	__type(value, u8);
+	__type(value, u64);
 } traced_tgids SEC(".maps");
 
 static __always_inline bool tgid_traced(u32 tgid)
 {
-	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+	u32 word = tgid >> 6;
+	u64 *bits = bpf_map_lookup_elem(&traced_tgids, &word);
+
+	return bits && (*bits >> (tgid & 63)) & 1;
+}
+
+/* Set or clear tgid's bit.  Atomic add, not OR: clang's default BPF CPU (v1)
+ * has no atomic OR, and adding a bit that is known clear is the same thing.
+ * Two CPUs never set the same bit at once (a pid is handed to one fork), but
+ * they do set neighbouring bits (pids are allocated in sequence), which a
+ * plain read-modify-write of the word would lose. */
+static __always_inline void tgid_set_traced(u32 tgid, bool on)
+{
+	u32 word = tgid >> 6;
+	u64 *bits = bpf_map_lookup_elem(&traced_tgids, &word), bit = 1ULL << (tgid & 63);
+
+	if (!bits || !!(*bits & bit) == on)
+		return;
+	__sync_fetch_and_add(bits, on ? bit : -bit);
 }
 
 static __always_inline bool current_traced(u32 *tid, u32 *tgid)

@@ -2,6 +2,7 @@
 /* Loader for bpf/schedtrace.bpf.c: picks one program of each tp_btf/raw_tp
  * twin, sizes the timeline ring buffer, seeds the traced set, reads maps. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -11,10 +12,26 @@
 /* after tracer.h: the skeletons need the shared structs declared first */
 #include "schedtrace.skel.h"
 
-int schedtrace_setup(struct schedtrace **out, bool use_btf, bool timeline, size_t ringbuf_bytes)
+/* kernel.pid_max: every tgid must have a bit in the traced bitmap. */
+static unsigned int pid_max(void)
+{
+	unsigned int v = 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? v : 4194304;	/* PID_MAX_LIMIT on 64-bit */
+}
+
+int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o)
 {
 	struct schedtrace *s;
 	struct bpf_program *prog;
+	bool use_btf = o->use_btf, timeline = o->timeline;
+	size_t ringbuf_bytes = o->ringbuf_bytes;
 	int err;
 
 	s = schedtrace__open();
@@ -29,7 +46,14 @@ int schedtrace_setup(struct schedtrace **out, bool use_btf, bool timeline, size_
 		bpf_program__set_autoload(prog, is_btf == use_btf);
 	}
 	s->rodata->targ_timeline = timeline;
+	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_pids; i++)
+		s->rodata->targ_exclude_pids[i] = o->exclude_pids[i];
+	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_comms; i++)
+		strncpy((char *)s->rodata->targ_exclude_comms[i], o->exclude_comms[i],
+			SCHEDTRACE_COMM_LEN - 1);
 	err = bpf_map__set_max_entries(s->maps.timeline, timeline ? ringbuf_bytes : 4096);
+	if (!err)
+		err = bpf_map__set_max_entries(s->maps.traced_tgids, pid_max() / 64 + 1);
 	if (err)
 		goto cleanup;
 	err = schedtrace__load(s);
@@ -52,12 +76,25 @@ int schedtrace_timeline_fd(struct schedtrace *s)
 	return bpf_map__fd(s->maps.timeline);
 }
 
+/* Before attach only: a read-modify-write of the word, which would race
+ * with the fork hook's atomic add once the programs run. */
 int schedtrace_seed(struct schedtrace *s, pid_t tgid)
 {
-	unsigned int key = tgid;
-	unsigned char one = 1;
+	int fd = schedtrace_traced_fd(s);
+	unsigned int key = (unsigned int)tgid >> 6;
+	unsigned long long bits;
 
-	return bpf_map_update_elem(schedtrace_traced_fd(s), &key, &one, BPF_ANY) ? -errno : 0;
+	if (bpf_map_lookup_elem(fd, &key, &bits))
+		return -errno;
+	bits |= 1ULL << (tgid & 63);
+	return bpf_map_update_elem(fd, &key, &bits, BPF_ANY) ? -errno : 0;
+}
+
+bool schedtrace_excluded(struct schedtrace *s, unsigned int tgid)
+{
+	unsigned char v;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->maps.excluded), &tgid, &v) == 0;
 }
 
 int schedtrace_attach_all(struct schedtrace *s)
@@ -68,13 +105,39 @@ int schedtrace_attach_all(struct schedtrace *s)
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot)
 {
 	int fd = bpf_map__fd(s->maps.threads);
-	unsigned int key, next;
+	unsigned int key, next, zero = 0;
 	unsigned int *prev = NULL;
 	struct schedtrace_thread v;
+	struct schedtrace_totals *pc;
+	int ncpu = libbpf_num_possible_cpus();
 
-	/* .bss is mmap()ed by the skeleton: a plain copy (a concurrent update
-	 * may tear a 64-bit pair; we read after detaching). */
-	memcpy(tot, &s->bss->totals, sizeof(*tot));
+	/* One copy per possible CPU: sum them, max of the max. */
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	pc = calloc(ncpu, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.totals), &zero, pc)) {
+		int err = -errno;
+
+		free(pc);
+		return err;
+	}
+	memset(tot, 0, sizeof(*tot));
+	for (int c = 0; c < ncpu; c++) {
+		const unsigned long long *src = (const unsigned long long *)&pc[c];
+		unsigned long long *dst = (unsigned long long *)tot;
+
+		_Static_assert(sizeof(*tot) % sizeof(*dst) == 0, "totals are all u64");
+		for (size_t i = 0; i < sizeof(*tot) / sizeof(*dst); i++)
+			dst[i] += src[i];
+	}
+	/* runq_max_ns was summed with the rest: redo it as a max. */
+	tot->runq_max_ns = 0;
+	for (int c = 0; c < ncpu; c++)
+		if (pc[c].runq_max_ns > tot->runq_max_ns)
+			tot->runq_max_ns = pc[c].runq_max_ns;
+	free(pc);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct trace_thread *row;
 

@@ -124,7 +124,12 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 	/* Ring buffers must be a power-of-two number of pages. */
 	while (rb_bytes & (rb_bytes - 1))
 		rb_bytes &= rb_bytes - 1;
-	err = schedtrace_setup(&tr->st, btf, o->timeline_path != NULL, rb_bytes);
+	if (o->n_exclude_pids > SCHEDTRACE_MAX_EXCLUDE || o->n_exclude_comms > SCHEDTRACE_MAX_EXCLUDE)
+		return -E2BIG;
+	err = schedtrace_setup(&tr->st, &(struct schedtrace_opts){
+		.use_btf = btf, .timeline = o->timeline_path != NULL, .ringbuf_bytes = rb_bytes,
+		.exclude_pids = o->exclude_pids, .n_exclude_pids = o->n_exclude_pids,
+		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms });
 	if (err)
 		return err;
 	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st));

@@ -30,6 +30,16 @@ struct trace_opts {
 	const char *timeline_path;	/* non-NULL: write switch-in/out events there (CSV) */
 	unsigned int timeline_mb;	/* ring buffer size, MiB (0 = 16) */
 	bool verbose;			/* libbpf debug output on stderr */
+	/* Never count these processes (nor what they fork); e.g. a server the
+	 * command talks to.  A pid matches a process (tgid) at fork, or a
+	 * thread by tid at collection (its events still reach the global
+	 * run-queue histogram).  A comm matches at exec.  At most 16 of each
+	 * (-E2BIG beyond).  Excluded processes stay in wait4's rusage, so the
+	 * reconciliation of an affected run says n/a. */
+	const int *exclude_pids;
+	int n_exclude_pids;
+	const char *const *exclude_comms;
+	int n_exclude_comms;
 	/* Set asynchronously by the caller's SIGINT/SIGTERM handler to the
 	 * signal number: the tracer forwards it to the command, waits up to
 	 * 5 s (then SIGKILLs it), and returns partial results ("partial": true).

@@ -39,10 +39,22 @@ struct trace_thread *trace_threads_append(struct trace_threads *rows, unsigned i
 void trace_threads_sort(struct trace_threads *rows);
 void trace_threads_free(struct trace_threads *rows);
 
-/* schedtrace.c: open, choose tp_btf/raw_tp twins, size the ring buffer, load. */
-int schedtrace_setup(struct schedtrace **out, bool use_btf, bool timeline, size_t ringbuf_bytes);
+struct schedtrace_opts {
+	bool use_btf;			/* tp_btf programs, else their raw_tp twins */
+	bool timeline;			/* switch events to the ring buffer */
+	size_t ringbuf_bytes;		/* its size (a power of two of pages) */
+	const int *exclude_pids;	/* processes never traced */
+	int n_exclude_pids;		/* at most SCHEDTRACE_MAX_EXCLUDE used */
+	const char *const *exclude_comms;	/* comms whose exec leaves the set */
+	int n_exclude_comms;
+};
+
+/* schedtrace.c: open, choose tp_btf/raw_tp twins, size the ring buffer and
+ * the traced bitmap (kernel.pid_max), set the exclude lists, load. */
+int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o);
 int schedtrace_traced_fd(struct schedtrace *s);
-int schedtrace_seed(struct schedtrace *s, pid_t tgid);
+int schedtrace_seed(struct schedtrace *s, pid_t tgid);	/* before attach only */
+bool schedtrace_excluded(struct schedtrace *s, unsigned int tgid);	/* left out by an exclusion */
 int schedtrace_attach_all(struct schedtrace *s);
 int schedtrace_timeline_fd(struct schedtrace *s);
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot);
