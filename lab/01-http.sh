@@ -5,6 +5,7 @@
 # 20, and coroutines all at once, against corolab's own delay server.
 # Quick mode scales the delays by 0.01.
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_init 01-http "$@"
 scale=1

@@ -4,6 +4,7 @@
 # 1.0, 0.5 and 1.5 s with a timestamped state log; run on threads and on
 # coroutines so the report can show which OS thread ran which task when.
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_init 02-lifecycle "$@"
 lab_plan 2

@@ -4,6 +4,7 @@
 # mode, without and with the emulated GIL (--gil; processes have one GIL
 # each), then the IO-bound test: 10 tasks sleeping 1 s in every mode.
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_init 03-cpu-vs-io "$@"
 cpu=()

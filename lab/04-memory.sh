@@ -5,6 +5,7 @@
 # avoided: 100,000 coroutines vs as many threads as this machine allows
 # (pid_max and vm.max_map_count bound it; ~30,000 on the project machines).
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_init 04-memory "$@"
 

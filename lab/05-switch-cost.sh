@@ -5,6 +5,7 @@
 # same run as a baseline), threads (futex) and processes (pipe) — plus the
 # creation cost per task from the spawn workload in each mode.
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab_init 05-switch-cost "$@"
 trips=1000000 spawn_n=2000

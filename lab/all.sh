@@ -6,6 +6,7 @@
 # RESULTS_DIR/PARTIAL with the reason and exits 130; the report is still
 # written for what finished.
 set -eu
+# shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 LAB_NAME=all
 args=("$@")
@@ -41,14 +42,17 @@ lab_log "corolab lab: results in $RESULTS_DIR ($LAB_TRACE_NOTE)"
 child=
 on_signal() {
 	trap '' INT TERM
-	# The experiment got the terminal's SIGINT too; forward in case the
-	# signal came from elsewhere (kill), then let it clean up.
+	# Experiments run in the background of this non-interactive shell, so
+	# they ignore SIGINT (bash rule); stop them with SIGTERM and tell them
+	# which signal the user actually sent.
+	echo "$1" >"$RESULTS_DIR/.signal"
 	if [ -n "$child" ]; then
-		kill -INT "$child" 2>/dev/null || true
+		kill -TERM "$child" 2>/dev/null || true
 		wait "$child" 2>/dev/null || true
 	fi
 	grep -q '^interrupted' "$RESULTS_DIR/PARTIAL" 2>/dev/null ||
 		echo "interrupted by SIG$1 during ${current:-all} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/PARTIAL"
+	rm -f "$RESULTS_DIR/.signal"
 	lab_log "all: interrupted; partial results in $RESULTS_DIR"
 	"$COROLAB" report "$RESULTS_DIR" >/dev/null 2>&1 || true
 	exit 130

@@ -123,10 +123,10 @@ lab_new_results_dir() {
 }
 
 lab_kill_tree() { # lab_kill_tree PID — the child's whole session
-	local pid=$1 i
+	local pid=$1 _
 	[ -n "$pid" ] || return 0
 	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
@@ -137,6 +137,10 @@ lab_kill_tree() { # lab_kill_tree PID — the child's whole session
 lab_on_signal() {
 	local sig=$1
 	trap '' INT TERM
+	# all.sh forwards the user's SIGINT as SIGTERM and leaves the original.
+	if [ -n "${RESULTS_DIR:-}" ] && [ -s "$RESULTS_DIR/.signal" ]; then
+		sig=$(cat "$RESULTS_DIR/.signal")
+	fi
 	lab_log "$LAB_NAME: interrupted by SIG$sig, stopping children"
 	lab_kill_tree "$LAB_CHILD"
 	lab_server_stop

@@ -50,7 +50,7 @@ grep -qE '\*\*not measured\*\*' "$md" && fail "complete fixture has a 'not measu
 
 # Re-running replaces report.md atomically and leaves no temporary files.
 "$C" report "$tmp/r" >/dev/null 2>&1 || fail "second run failed"
-ls "$tmp/r" | grep -q '\.tmp' && fail "temporary file left behind"
+[ -z "$(find "$tmp/r" -maxdepth 1 -name '*.tmp*')" ] || fail "temporary file left behind"
 
 # No gnuplot: the report is still written and says why.
 rm -rf "$tmp/r/charts" "$md"

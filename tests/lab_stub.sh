@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Description: the lab machinery (lab/*.sh) against a stub corolab whose
+# `run` writes a small result instantly: all.sh --quick creates one new
+# results directory with every experiment, env.json, commands.txt and a
+# report; never reuses a directory; Ctrl-C leaves PARTIAL, exits 130 and
+# no stray processes.  Needs only the real `corolab report`.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+C=${COROLAB:?COROLAB must point at the corolab binary}
+case $C in /*) ;; *) C=$root/$C ;; esac
+[ -x "$C" ] || { echo "skip: $C not built"; exit 77; }
+if "$C" report --help 2>&1 | grep -q "not built into this binary"; then
+	echo "skip: report not built into $C"; exit 77
+fi
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d); [ -n "${LAB_STUB_KEEP:-}" ] && echo "tmp: $tmp"
+cleanup() {
+	# Only processes this test started, by pid (the stub records them).
+	if [ -f "$tmp/pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null || true; done <"$tmp/pids"
+	fi
+	[ -n "${LAB_STUB_KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cat >"$tmp/corolab" <<STUB
+#!/usr/bin/env bash
+# stub corolab for tests/lab_stub.sh
+set -eu
+echo \$\$ >>"$tmp/pids"
+case \$1 in
+trace) echo "corolab: 'trace' is not built into this binary yet" >&2; exit 1 ;;
+report) shift; exec "$C" report "\$@" ;;
+serve) echo "listening on 127.0.0.1:54321" >&2; exec sleep 300 ;;
+run) ;;
+*) exit 2 ;;
+esac
+shift
+w=\$1 mode= out= tasks=4 gil=false; shift
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	--mode) mode=\$2; shift ;;
+	--json) out=\$2; shift ;;
+	--tasks) tasks=\$2; shift ;;
+	--gil) gil=true ;;
+	--help) exit 0 ;;
+	esac
+	shift
+done
+[ -n "\$out" ] || exit 0
+if [ -n "\${STUB_SLEEP:-}" ]; then sleep "\$STUB_SLEEP"; fi
+printf '{"schema":"corolab.run/1","workload":"%s","mode":"%s","tasks":%s,"workers":1,"ok":%s,"failed":0,"wall_s":0.5,"max_rss_kb":1000,"os_threads":1,"params":{"gil":%s},"host":{"cores":2}}\n' \
+	"\$w" "\$mode" "\$tasks" "\$tasks" "\$gil" >"\$out.tmp"
+mv "\$out.tmp" "\$out"
+STUB
+chmod +x "$tmp/corolab"
+export COROLAB=$tmp/corolab RESULTS_BASE=$tmp/results COROLAB_GNUPLOT=/nonexistent
+
+# Usage errors exit 2.
+rc=0; "$root/lab/all.sh" --repeat x >/dev/null 2>&1 || rc=$?; [ "$rc" -eq 2 ] || fail "--repeat x: exit $rc"
+rc=0; "$root/lab/03-cpu-vs-io.sh" --bogus >/dev/null 2>&1 || rc=$?; [ "$rc" -eq 2 ] || fail "--bogus: exit $rc"
+"$root/lab/01-http.sh" --help | grep -q EXAMPLES || fail "--help lacks EXAMPLES"
+
+# A full quick run.
+"$root/lab/all.sh" --quick >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "all.sh --quick failed"; }
+n=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d | wc -l)
+[ "$n" -eq 1 ] || fail "$n results directories, want 1"
+r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
+for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
+	ls "$r/$e/"*.r1.json >/dev/null 2>&1 || fail "$e wrote no results"
+	grep -q 'plain runs' "$r/$e/NOTES.txt" || fail "$e does not note the missing trace"
+done
+[ "$(find "$r/03-cpu-vs-io" -name '*.json' | wc -l)" -eq 11 ] || fail "03 should have 11 runs"
+[ -e "$r/PARTIAL" ] && fail "complete run left PARTIAL: $(cat "$r/PARTIAL")"
+[ -s "$r/report.md" ] || fail "no report.md"
+grep -q '"cores"' "$r/env.json" || fail "env.json incomplete"
+grep -q -- '--delay-scale 0.01' "$r/commands.txt" || fail "commands.txt lacks the http command"
+grep -q 'corolab report' "$r/commands.txt" || fail "commands.txt lacks the report command"
+grep -qE '^\[3/11\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0.5 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"
+grep -qE '^\| C16 \|' "$r/report.md" || fail "no ledger"
+if pgrep -f "$tmp/corolab" >/dev/null || pgrep -f "sleep 300" -P 1 >/dev/null 2>&1; then
+	pgrep -af "$tmp/corolab" >&2 || true
+	fail "stray processes after the lab"
+fi
+
+# A standalone experiment refuses an existing RESULTS_DIR/<experiment>.
+rc=0; RESULTS_DIR=$r "$root/lab/02-lifecycle.sh" --quick >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "re-running into $r/02-lifecycle: exit $rc, want 1 (refuse)"
+
+# Ctrl-C: exit 130, PARTIAL with a reason, nothing left running.
+rm -rf "$RESULTS_BASE"
+sleep 1	# a new timestamp
+# Job control gives the lab its own process group with SIGINT not ignored,
+# as in a terminal (background jobs of a plain script ignore SIGINT).
+set -m
+STUB_SLEEP=30 "$root/lab/all.sh" --quick >"$tmp/out2" 2>&1 &
+lab=$!
+set +m
+for _ in $(seq 1 50); do
+	grep -q '\[1/3\] 01-http' "$tmp/out2" && break
+	sleep 0.1
+done
+sleep 0.5
+kill -INT -- "-$lab"
+rc=0; wait "$lab" || rc=$?
+[ "$rc" -eq 130 ] || { cat "$tmp/out2" >&2; fail "interrupted all.sh exited $rc, want 130"; }
+r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
+grep -q 'interrupted by SIGINT during 01-http' "$r/PARTIAL" || fail "PARTIAL: $(cat "$r/PARTIAL" 2>&1)"
+sleep 0.5
+if pgrep -f "$tmp/corolab" >/dev/null; then
+	pgrep -af "$tmp/corolab" >&2
+	fail "stray processes after Ctrl-C"
+fi
+grep -q 'PARTIAL RUN' "$r/report.md" || fail "partial report not marked"
+echo "lab machinery: all checks passed"
