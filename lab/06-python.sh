@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Experiment 06 (the write-up's own language): the CPython ports of its
+# experiments (lab/python/corolab_py.py, standard library only) in every mode
+# under the eBPF tracer — sleep (IO-bound), cpu (the real GIL), spawn (RSS per
+# task), http (against corolab serve), lifecycle and switch — then, when its
+# dependencies are installed, the write-up's original program itself
+# (lab/python/run_original.sh, full runs only).
+#
+# Each result is FILE.rN.json: {"schema": "corolab.runtrace/1", "run": ...,
+# "trace": ...} like 'corolab run --trace' writes (a plain corolab.run/1
+# object when not traced), with "runtime": "cpython-X.Y.Z" in the run.
+# ENVIRONMENT (besides lib.sh's): PYTHON (default /usr/bin/python3).
+set -eu
+# shellcheck source=lab/lib.sh
+. "$(dirname "$0")/lib.sh"
+lab_init 06-python "$@"
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3 || true)
+[ -n "$PYTHON" ] || lab_die "no python3 found (set PYTHON)"
+PORT=$LAB_ROOT/lab/python/corolab_py.py
+"$PYTHON" --version >"$EXP_DIR/python.txt" 2>&1
+echo "$PYTHON" >>"$EXP_DIR/python.txt"
+
+# Not in lib.sh: lab_run runs 'corolab run'; this runs the Python port under
+# 'corolab trace' and merges both JSONs the way 'corolab run --trace' does.
+py_merge() { # py_merge RUN.json TRACE.json OUT.json
+	"$PYTHON" - "$@" <<'PY'
+import json, os, sys
+run_p, trace_p, out_p = sys.argv[1:]
+with open(run_p) as f:
+    run = json.load(f)
+with open(trace_p) as f:
+    trace = json.load(f)
+tmp = out_p + ".tmp"
+with open(tmp, "w") as f:
+    json.dump({"schema": "corolab.runtrace/1", "run": run, "trace": trace}, f, indent=2)
+    f.write("\n")
+os.replace(tmp, out_p)
+PY
+}
+
+py_once() { # py_once TRACED(0|1) OUT LOG WORKLOAD MODE ARGS... -> exit status
+	local traced=$1 out=$2 log=$3 workload=$4 mode=$5 rc=0
+	shift 5
+	local cmd=("$PYTHON" "$PORT" "$workload" --mode "$mode" "$@" --json "$out.run.tmp")
+	[ "$traced" -eq 1 ] && cmd=("$COROLAB" trace --json "$out.trace.tmp" -- "${cmd[@]}")
+	printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
+	setsid "${cmd[@]}" >"$log" 2>&1 </dev/null &
+	LAB_CHILD=$!
+	wait "$LAB_CHILD" || rc=$?
+	LAB_CHILD=
+	if [ "$rc" -eq 0 ] && [ -s "$out.run.tmp" ]; then
+		if [ "$traced" -eq 1 ]; then
+			py_merge "$out.run.tmp" "$out.trace.tmp" "$out" >>"$log" 2>&1 || rc=1
+		else
+			mv -f "$out.run.tmp" "$out"
+		fi
+	fi
+	rm -f "$out.run.tmp" "$out.trace.tmp"
+	[ "$rc" -ne 0 ] || [ -s "$out" ] || rc=1
+	return "$rc"
+}
+
+py_run() { # py_run LABEL FILE WORKLOAD MODE [ARGS...], REPEAT times
+	local label=$1 file=$2 workload=$3 mode=$4 r out log rc start secs traced=0
+	shift 4
+	[ -n "$LAB_TRACE" ] && traced=1
+	for r in $(seq 1 "$REPEAT"); do
+		LAB_STEP=$((LAB_STEP + 1))
+		LAB_CURRENT="$label r$r"
+		out=$EXP_DIR/$file.r$r.json
+		log=$EXP_DIR/$file.r$r.log
+		printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
+		start=$(date +%s.%N)
+		rc=0
+		py_once "$traced" "$out" "$log" "$workload" "$mode" "$@" || rc=$?
+		if [ "$rc" -ne 0 ] && [ "$traced" -eq 1 ]; then
+			printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
+			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.trace-failed.log); plain run recorded" \
+				>>"$EXP_DIR/NOTES.txt"
+			mv -f "$log" "$EXP_DIR/$file.r$r.trace-failed.log"
+			rc=0
+			py_once 0 "$out" "$log" "$workload" "$mode" "$@" || rc=$?
+		fi
+		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
+		if [ "$rc" -eq 0 ]; then
+			printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
+		else
+			LAB_FAILURES=$((LAB_FAILURES + 1))
+			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$log" >&2
+			echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
+			tail -n 3 "$log" | sed 's/^/      | /' >&2 || true
+		fi
+	done
+	LAB_CURRENT=
+}
+
+sleep_args=() cpu_args=() spawn_args=() lc_args=() sw_args=()
+scale=1
+if [ "$QUICK" -eq 1 ]; then
+	sleep_args=(--duration 0.05)
+	cpu_args=(--n 200000)
+	spawn_args=(--duration 0.02)
+	lc_args=(--duration 0.01)
+	sw_args=(--tasks 10000)
+	scale=0.01
+fi
+lab_plan 20
+[ "$QUICK" -eq 1 ] || LAB_STEPS=$((LAB_STEPS + 1))
+
+for mode in sequential threads coroutines processes; do
+	py_run "py sleep $mode" "py-sleep-$mode" sleep "$mode" "${sleep_args[@]}"
+done
+for mode in sequential threads coroutines processes; do
+	py_run "py cpu $mode" "py-cpu-$mode" cpu "$mode" "${cpu_args[@]}"
+done
+for mode in threads coroutines; do
+	py_run "py spawn $mode" "py-spawn-$mode" spawn "$mode" "${spawn_args[@]}"
+done
+for mode in sequential threads coroutines; do
+	py_run "py lifecycle $mode" "py-lifecycle-$mode" lifecycle "$mode" "${lc_args[@]}"
+done
+for mode in threads coroutines processes; do
+	py_run "py switch $mode" "py-switch-$mode" switch "$mode" "${sw_args[@]}"
+done
+if lab_server_start; then
+	for mode in sequential threads coroutines processes; do
+		py_run "py http $mode" "py-http-$mode" http "$mode" --url "$LAB_URL" --delay-scale "$scale"
+	done
+	lab_server_stop
+else
+	LAB_FAILURES=$((LAB_FAILURES + 1))
+	echo "py http: corolab serve did not start; http runs skipped" >>"$EXP_DIR/NOTES.txt"
+fi
+
+# The write-up's program itself: once, full scale only (it takes ~40 s).
+if [ "$QUICK" -eq 0 ]; then
+	LAB_STEP=$((LAB_STEP + 1))
+	LAB_CURRENT="original program"
+	printf '[%d/%d] %s original program ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" >&2
+	orig=("$LAB_ROOT/lab/python/run_original.sh")
+	[ -n "$LAB_TRACE" ] || orig+=(--no-trace)
+	printf 'PYTHON=%s %s\n' "$(lab_quote "$PYTHON")" "$(lab_quote "${orig[@]}" "$EXP_DIR/original")" >>"$RESULTS_DIR/commands.txt"
+	rc=0
+	PYTHON=$PYTHON setsid "${orig[@]}" "$EXP_DIR/original" >"$EXP_DIR/original.log" 2>&1 </dev/null &
+	LAB_CHILD=$!
+	wait "$LAB_CHILD" || rc=$?
+	LAB_CHILD=
+	case $rc in
+	0) echo "done" >&2 ;;
+	77) echo "skipped: $(tail -n1 "$EXP_DIR/original.log")" >&2
+	    echo "original program: $(tail -n1 "$EXP_DIR/original.log")" >>"$EXP_DIR/NOTES.txt" ;;
+	*) LAB_FAILURES=$((LAB_FAILURES + 1))
+	   echo "FAILED (exit $rc; log: $EXP_DIR/original.log)" >&2
+	   echo "original program: failed with exit $rc (see original.log)" >>"$EXP_DIR/NOTES.txt" ;;
+	esac
+	LAB_CURRENT=
+fi
+lab_finish
