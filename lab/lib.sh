@@ -202,7 +202,10 @@ lab_init() {
 lab_plan() { LAB_STEPS=$(( $1 * REPEAT )); }
 
 # The wall time a result file reports (first wall_s: the run's), for progress.
-lab_wall() { grep -o '"wall_s": *[0-9.eE+-]*' "$1" 2>/dev/null | head -n1 | sed 's/.*: *//'; }
+lab_wall() {
+	grep -o '"wall_s": *[0-9.eE+-]*' "$1" 2>/dev/null | head -n1 | sed 's/.*: *//' |
+		awk '{ printf($1 < 0.1 ? "%.4f" : "%.2f", $1) }'
+}
 
 # lab_run LABEL FILE WORKLOAD MODE [ARGS...]: REPEAT runs, each in its own
 # session (setsid) so Ctrl-C can stop the whole tree.  A failed traced run is

@@ -77,7 +77,7 @@ done
 grep -q '"cores"' "$r/env.json" || fail "env.json incomplete"
 grep -q -- '--delay-scale 0.01' "$r/commands.txt" || fail "commands.txt lacks the http command"
 grep -q 'corolab report' "$r/commands.txt" || fail "commands.txt lacks the report command"
-grep -qE '^\[3/11\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0.5 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"
+grep -qE '^\[3/11\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0\.50 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"
 grep -qE '^\| C16 \|' "$r/report.md" || fail "no ledger"
 if pgrep -f "$tmp/corolab" >/dev/null || pgrep -f "sleep 300" -P 1 >/dev/null 2>&1; then
 	pgrep -af "$tmp/corolab" >&2 || true

@@ -551,6 +551,15 @@ static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 			}
 			md_num(b, sizeof(b), rj_num(v, "bpf"));
 			md_num(k, sizeof(k), rj_num(v, "kernel"));
+			/* ok:null means the tracer could not judge (too few events);
+			 * say so with its note rather than count it as a failure. */
+			if (json_is_null(json_object_get(v, "ok"))) {
+				const char *note = json_string_value(json_object_get(v, "note"));
+
+				fprintf(md, "| %s | %s | %s | %s | %s |\n", g->label, fig, b, k,
+					note ? note : "n/a");
+				continue;
+			}
 			fprintf(md, "| %s | %s | %s | %s | %zu/%zu %s |\n", g->label, fig, b, k, okn, g->n,
 				okn == g->n ? "yes" : "**no**");
 		}

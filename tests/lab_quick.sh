@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Description: `lab/all.sh --quick` for real, end to end: every experiment
+# writes JSON that corolab itself accepts, the report has every chart and a
+# verdict for every claim, traced runs carry eBPF data, nothing is left
+# running, and it all takes well under two minutes.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+C=${COROLAB:?COROLAB must point at the corolab binary}
+case $C in /*) ;; *) C=$root/$C ;; esac
+[ -x "$C" ] || { echo "skip: $C not built"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "skip: not root (the lab traces with eBPF)"; exit 77; }
+for sub in run report serve; do
+	if "$C" "$sub" --help 2>&1 | grep -q "not built into this binary"; then
+		echo "skip: 'corolab $sub' is not built into $C yet"; exit 77
+	fi
+done
+fail() { echo "FAIL: $*" >&2; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export COROLAB=$C RESULTS_BASE=$tmp/results
+
+start=$(date +%s)
+rc=0
+"$root/lab/all.sh" --quick >"$tmp/out" 2>"$tmp/err" || rc=$?
+secs=$(( $(date +%s) - start ))
+cat "$tmp/err"
+r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
+[ -n "$r" ] || fail "no results directory"
+[ "$rc" -eq 0 ] || fail "all.sh --quick exited $rc; PARTIAL: $(cat "$r/PARTIAL" 2>/dev/null)"
+[ "$secs" -lt 100 ] || fail "quick lab took $secs s (budget: under 100 s)"
+[ ! -e "$r/PARTIAL" ] || fail "PARTIAL left: $(cat "$r/PARTIAL")"
+
+n=0
+for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
+	found=0
+	for f in "$r/$e"/*.json; do
+		[ -e "$f" ] || continue
+		found=1 n=$((n + 1))
+		# compare validates the schema of both inputs and exits 1 if not.
+		"$C" compare -q "$f" "$f" >/dev/null 2>"$tmp/cmp" || fail "$f does not validate: $(cat "$tmp/cmp")"
+		grep -q '"corolab.runtrace/1"' "$f" || fail "$f is not a traced run (root, but no trace)"
+	done
+	[ "$found" -eq 1 ] || fail "$e wrote no JSON"
+done
+[ "$n" -ge 25 ] || fail "only $n result files"
+
+md=$r/report.md
+[ -s "$md" ] || fail "no report.md"
+for c in time switches runq memory lifecycle cost; do
+	for ext in png svg; do
+		[ -s "$r/charts/$c.$ext" ] || fail "chart $c.$ext missing: $(grep -F "$c" "$md" | head -n2)"
+	done
+done
+claims=$(grep -cE '^\| C[0-9]+ \|' "$md")
+verdicts=$(grep -cE '^\| C[0-9]+ \|.*\*\*(supported|refuted|nuanced|not measured)\*\*' "$md")
+{ [ "$claims" -ge 16 ] && [ "$verdicts" -eq "$claims" ]; } || fail "$verdicts verdicts for $claims claims"
+grep -q '^| tracing | eBPF trace' "$md" || fail "environment does not say the runs were traced"
+sleep 0.3
+if pgrep -f "$C (run|serve)" >/dev/null; then
+	pgrep -af "$C (run|serve)" >&2
+	fail "stray corolab processes after the lab"
+fi
+echo "quick lab: $n results, $claims claims, $secs s"
