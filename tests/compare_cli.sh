@@ -4,8 +4,9 @@
 # and exit codes (fail-if trips -> 1, not -> 0, malformed -> 1 naming the
 # file, usage -> 2), and matches trace threads by role.
 set -eu
-cd "$(dirname "$0")/data"
 C=${COROLAB:?COROLAB must point at the corolab binary}
+case $C in /*) ;; *) C=$PWD/$C ;; esac
+cd "$(dirname "$0")/data"
 [ -x "$C" ] || { echo "skip: $C not built"; exit 77; }
 if "$C" compare --help 2>&1 | grep -q "not built into this binary"; then
 	echo "skip: compare not built into $C"; exit 77

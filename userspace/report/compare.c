@@ -165,13 +165,11 @@ static int keylist_add(struct keylist *l, const char *k)
 
 static const struct rdoc_entry *doc_find(const struct rdoc *d, const char *key)
 {
+	if (d->n == 1)
+		return &d->e[0];	/* see "One measurement per file" below */
 	for (size_t i = 0; i < d->n; i++)
 		if (!strcmp(d->e[i].key, key))
 			return &d->e[i];
-	/* A lone trace matches a lone entry of any kind, so trace-vs-runtrace
-	 * and single-object comparisons line up. */
-	if (d->n == 1 && (!strcmp(key, "trace") || !strcmp(d->e[0].key, "trace")))
-		return &d->e[0];
 	return NULL;
 }
 
@@ -241,6 +239,8 @@ int cmd_compare(int argc, char **argv)
 	const char *json_path = NULL;
 	int quiet = 0, c, rc = 0;
 	struct keylist sections = { 0 };
+	size_t single = 0;
+	char single_key[512] = "";
 	json_t *jout = NULL, *jsections = NULL, *jtripped = NULL;
 	FILE *out = stdout;
 
@@ -298,16 +298,28 @@ int cmd_compare(int argc, char **argv)
 		files[nf++] = argv[i];
 	}
 
-	for (size_t f = 0; f < nf; f++)
+	for (size_t f = 0; f < nf; f++) {
+		single += docs[f].n == 1;
 		for (size_t i = 0; i < docs[f].n; i++)
 			if (keylist_add(&sections, docs[f].e[i].key))
 				goto nomem;
-	/* Two single-entry files of different kinds (e.g. trace vs runtrace)
-	 * are one section, named after the richer key. */
-	if (sections.n == 2 && !strcmp(sections.k[1], "trace") && docs[0].n == 1)
+	}
+	/* One measurement per file: compare them whatever their keys, so
+	 * `compare threads.json coroutines.json` puts two modes side by side. */
+	if (single == nf && sections.n > 1) {
+		size_t off = 0;
+
+		for (size_t i = 0; i < sections.n; i++) {
+			int w = snprintf(single_key + off, sizeof(single_key) - off, "%s%s",
+					 i ? " | " : "", sections.k[i]);
+
+			if (w < 0 || (size_t)w >= sizeof(single_key) - off)
+				break;	/* a long title is cut, the comparison is not */
+			off += (size_t)w;
+		}
+		sections.k[0] = single_key;
 		sections.n = 1;
-	else if (sections.n == 2 && !strcmp(sections.k[0], "trace") && docs[1].n == 1)
-		sections.k[0] = sections.k[1], sections.n = 1;
+	}
 
 	if (json_path) {
 		jout = json_object();
