@@ -6,7 +6,7 @@
 # own sync_request (--check, a few seconds); or it skips with its reason
 # (dependencies missing).  parse_original.py reads a sample of its output.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 PY=${PYTHON:-/usr/bin/python3}

@@ -179,6 +179,23 @@ def run_pool(mode: str, workers: int, fn: Callable[..., Any], args: list[tuple],
         return out
 
 
+def run_threads(fn: Callable[..., Any], args: list[tuple], peak: ThreadPeak) -> list[Any]:
+    """One threading.Thread per task (a pool may hand a finished worker the
+    next task, so 'one thread each' needs its own threads)."""
+    out: list[Any] = [None] * len(args)
+
+    def body(i: int) -> None:
+        out[i] = fn(*args[i])
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(len(args))]
+    for t in threads:
+        t.start()
+    peak.sample()
+    for t in threads:
+        t.join()
+    return out
+
+
 def run_async(coro_fn: Callable[[], Awaitable[Any]], peak: ThreadPeak) -> Any:
     peak.sample()
     result = asyncio.run(coro_fn())
@@ -405,6 +422,9 @@ def wl_lifecycle(a: argparse.Namespace, mode: str, peak: ThreadPeak) -> dict[str
                        for i in range(tasks)]
             return await asyncio.gather(*pending)
         out = run_async(main, peak)
+    elif mode == "threads":
+        out = run_threads(simple_thread,
+                          [(log, task_name(i), delays[i]) for i in range(tasks)], peak)
     else:
         out = run_pool(mode, workers, simple_thread,
                        [(log, task_name(i), delays[i]) for i in range(tasks)], peak)

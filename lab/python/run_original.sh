@@ -55,7 +55,7 @@ if [ -z "$SEED" ]; then
 		[ -r "$s" ] && { SEED=$s; break; }
 	done
 fi
-[ -n "$SEED" ] && [ -r "$SEED" ] || skip "the write-up (seed/000_3640714f1088e0c1.txt) is not readable here; set SEED"
+{ [ -n "$SEED" ] && [ -r "$SEED" ]; } || skip "the write-up (seed/000_3640714f1088e0c1.txt) is not readable here; set SEED"
 [ -x "$PYTHON" ] || skip "no Python interpreter at $PYTHON (set PYTHON)"
 missing=$("$PYTHON" - <<'EOF'
 import importlib
@@ -70,6 +70,7 @@ print(" ".join(miss))
 EOF
 )
 if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086  # one word per module
 	pkgs=$(printf 'python3-%s ' $missing)
 	skip "the write-up's program needs $missing for $PYTHON (Debian: apt-get install ${pkgs% })"
 fi
@@ -77,7 +78,7 @@ if [ -z "${COROLAB:-}" ]; then
 	if [ -x "$ROOT/build/corolab" ]; then COROLAB=$ROOT/build/corolab
 	else COROLAB=$(command -v corolab || true); fi
 fi
-[ -n "$COROLAB" ] && [ -x "$COROLAB" ] || skip "corolab not found (needed for 'corolab serve'): run 'make' or set COROLAB"
+{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || skip "corolab not found (needed for 'corolab serve'): run 'make' or set COROLAB"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
