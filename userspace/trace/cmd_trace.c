@@ -39,6 +39,10 @@ static void usage(FILE *f)
 "  --timeline-mb N    timeline ring buffer size in MiB (default 16)\n"
 "  -p, --pid PID      trace a running process (and what it forks from now on)\n"
 "  -d, --duration S   with -p: stop after S seconds (default: until it exits)\n"
+"  --exclude-pid PID  never count process (or thread) PID nor what it forks,\n"
+"                     e.g. a server in the traced tree (repeatable, up to 16)\n"
+"  --exclude-comm NAME  never count a process once it execs as NAME\n"
+"                     (repeatable, up to 16; reconciliation then says n/a)\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -46,7 +50,8 @@ static void usage(FILE *f)
 "  sudo corolab trace -- sleep 1\n"
 "  sudo corolab trace --per-thread -- corolab run switch --mode threads\n"
 "  sudo corolab trace --json t.json --timeline t.csv -- corolab run lifecycle\n"
-"  sudo corolab trace -p 1234 -d 5\n");
+"  sudo corolab trace -p 1234 -d 5\n"
+"  sudo corolab trace --exclude-comm nginx -- ./load-test.sh\n");
 }
 
 static unsigned long long jget(json_t *o, const char *path)
@@ -189,6 +194,9 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 	if (json_is_object(tl))
 		fprintf(f, "  %-20s %14llu   (dropped %llu) -> %s\n", "timeline events",
 			jget(tl, "events"), jget(tl, "dropped"), json_string_value(json_object_get(tl, "file")));
+	if (jget(tr, "excluded.tasks"))
+		fprintf(f, "  %-20s %14llu   (--exclude-*: not counted; the kernel's counts still hold them)\n",
+			"excluded tasks", jget(tr, "excluded.tasks"));
 	if (jget(tr, "lost_records"))
 		fprintf(f, "  warning: %llu events not counted (per-thread maps full)\n", jget(tr, "lost_records"));
 	un = json_object_get(tr, "unavailable");
@@ -211,10 +219,14 @@ int cmd_trace(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "exclude-pid", required_argument, NULL, 'X' },
+		{ "exclude-comm", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct trace_opts o = { .stop = &stop_signal };
+	int excl_pids[16];
+	const char *excl_comms[16];
 	const char *json_path = NULL;
 	bool per_thread = false;
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -249,12 +261,42 @@ int cmd_trace(int argc, char **argv)
 			}
 			break;
 		case 'v': o.verbose = true; break;
+		case 'X':
+			if (o.n_exclude_pids >= (int)(sizeof(excl_pids) / sizeof(*excl_pids))) {
+				fprintf(stderr, "corolab trace: at most 16 --exclude-pid\n");
+				return 2;
+			}
+			if (parse_long(optarg, 1, 1L << 22, &l)) {
+				fprintf(stderr, "corolab trace: --exclude-pid wants a process id, not '%s'\n", optarg);
+				return 2;
+			}
+			excl_pids[o.n_exclude_pids++] = l;
+			o.exclude_pids = excl_pids;
+			break;
+		case 'C':
+			if (o.n_exclude_comms >= (int)(sizeof(excl_comms) / sizeof(*excl_comms))) {
+				fprintf(stderr, "corolab trace: at most 16 --exclude-comm\n");
+				return 2;
+			}
+			/* The kernel keeps 15 characters of a name. */
+			if (!*optarg || strlen(optarg) > 15) {
+				fprintf(stderr, "corolab trace: --exclude-comm wants a name of 1-15 characters, not '%s'\n", optarg);
+				return 2;
+			}
+			excl_comms[o.n_exclude_comms++] = optarg;
+			o.exclude_comms = excl_comms;
+			break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");
 			return 2;
 		}
 	}
+	for (int k = 0; k < o.n_exclude_pids; k++)
+		if (o.pid > 0 && excl_pids[k] == o.pid) {
+			fprintf(stderr, "corolab trace: -p %d is also excluded: nothing to trace\n", (int)o.pid);
+			return 2;
+		}
 	if (o.pid > 0 && optind < argc) {
 		fprintf(stderr, "corolab trace: give either -p PID or a command, not both\n");
 		return 2;

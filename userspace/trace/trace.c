@@ -216,13 +216,12 @@ static json_t *json_u64(unsigned long long v)
 }
 
 /* kernel: the raw figure; pre: its part from before attach (not ours to see). */
-static json_t *reconcile_abs(unsigned long long bpf, long kernel, long pre, long tol, bool have)
+static json_t *reconcile_abs(unsigned long long bpf, long kernel, long pre, long tol, const char *na)
 {
 	long long diff = (long long)bpf - (kernel - pre);
 
-	if (!have)
-		return json_pack("{s:I,s:n,s:n,s:s}", "bpf", (json_int_t)bpf, "kernel", "ok",
-				 "note", "n/a (no wait4 rusage with -p)");
+	if (na)
+		return json_pack("{s:I,s:n,s:n,s:s}", "bpf", (json_int_t)bpf, "kernel", "ok", "note", na);
 	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:b}", "bpf", (json_int_t)bpf, "kernel", (json_int_t)kernel,
 			 "kernel_pre_attach", (json_int_t)pre, "diff", (json_int_t)diff,
 			 "tolerance", "3", "ok", llabs(diff) <= tol);
@@ -308,6 +307,7 @@ struct trace_run {
 	bool partial;
 	double wall_s;
 	const struct rusage *ru;	/* NULL in pid mode */
+	unsigned long long excluded;	/* processes/threads left out by an exclusion */
 };
 
 static json_t *build_json(struct tracer *tr, const struct trace_run *run, const struct trace_opts *o,
@@ -318,6 +318,9 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	unsigned long long ios = 0, ioc = 0, delay = 0, runq_exited = 0, wake_exited = 0, nexited = 0;
 	unsigned long long rqclk_exited = 0;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
+	/* Why the kernel's counters cannot be compared, or NULL. */
+	const char *na = !run->ru ? "n/a (no wait4 rusage with -p)" :
+			 run->excluded ? "n/a (excluded tasks are in the kernel's counts)" : NULL;
 
 	threads = json_array();
 	for (size_t i = 0; i < rows->n; i++) {
@@ -415,13 +418,13 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * bpf/schedtrace.bpf.c), over the threads whose run_delay we read. */
 	rec = json_object();
 	json_object_set_new(rec, "voluntary", reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0,
-							    run->pre.nvcsw, TRACE_VOLINV_TOL, run->ru));
+							    run->pre.nvcsw, TRACE_VOLINV_TOL, na));
 	json_object_set_new(rec, "involuntary", reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0,
-							      run->pre.nivcsw, TRACE_VOLINV_TOL, run->ru));
+							      run->pre.nivcsw, TRACE_VOLINV_TOL, na));
 	if (!tr->ft) {
 		json_object_set_new(rec, "page_faults", json_pack("{s:n,s:s}", "ok", "note",
 								   "n/a (faults probe did not load)"));
-	} else if (run->ru) {
+	} else if (!na) {
 		long kflt = run->ru->ru_minflt + run->ru->ru_majflt;
 		long pre = run->pre.minflt + run->pre.majflt;
 		long long diff = (long long)(fu + fk) - (kflt - pre);
@@ -435,13 +438,16 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			"tolerance", "2%", "ok", llabs(diff) <= tol));
 	} else {
 		json_object_set_new(rec, "page_faults", json_pack("{s:I,s:n,s:n,s:s}",
-			"bpf", (json_int_t)(fu + fk), "kernel", "ok", "note", "n/a (no wait4 rusage with -p)"));
+			"bpf", (json_int_t)(fu + fk), "kernel", "ok", "note", na));
 	}
 	runq = json_pack("{s:I,s:I,s:I,s:I,s:I,s:s}", "bpf", (json_int_t)rqclk_exited, "kernel", (json_int_t)delay,
 			 "kernel_pre_attach", (json_int_t)run->pre.run_delay_ns,
 			 "bpf_ktime", (json_int_t)runq_exited, "wakeups", (json_int_t)wake_exited, "tolerance", "5%");
 	delay -= delay >= run->pre.run_delay_ns ? run->pre.run_delay_ns : delay;
-	if (wake_exited >= TRACE_RUNQ_MIN_WAKEUPS) {
+	if (run->excluded) {
+		json_object_set_new(runq, "ok", json_null());
+		json_object_set_new(runq, "note", json_string(na));
+	} else if (wake_exited >= TRACE_RUNQ_MIN_WAKEUPS) {
 		double d = (double)rqclk_exited - (double)delay;
 
 		json_object_set_new(runq, "ok", json_boolean(d < 0 ? -d <= delay * TRACE_RUNQ_TOL
@@ -459,10 +465,36 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		json_pack("{s:s,s:o,s:o}", "file", o->timeline_path,
 			  "events", json_u64(tr->tl_written), "dropped", json_u64(st->timeline_dropped)) :
 		json_null());
+	json_object_set_new(root, "excluded", json_pack("{s:o,s:o}", "tasks", json_u64(run->excluded),
+							"processes_at_fork_or_exec", json_u64(st->excluded)));
 	json_object_set_new(root, "lost_records", json_u64(st->records_lost + ft->records_lost));
 	json_object_set_new(root, "unavailable", tr->missing ? json_pack("[s]", tr->missing) : json_array());
 	json_object_set_new(root, "threads", threads);
 	return root;
+}
+
+/* Drop the rows of excluded tasks: processes the BPF side left out (their
+ * events before exec), and tids/tgids on the exclude list.  Returns how many
+ * rows went. */
+static unsigned long long drop_excluded(struct tracer *tr, const struct trace_opts *o,
+					struct trace_threads *rows)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < rows->n; i++) {
+		struct trace_thread *r = &rows->v[i];
+		bool drop = schedtrace_excluded(tr->st, r->tgid);
+
+		for (int k = 0; k < o->n_exclude_pids && !drop; k++)
+			drop = (unsigned int)o->exclude_pids[k] == r->tid ||
+			       (unsigned int)o->exclude_pids[k] == r->tgid;
+		if (!drop)
+			rows->v[out++] = *r;
+	}
+	unsigned long long gone = rows->n - out;
+
+	rows->n = rows->sorted = out;	/* order kept: still sorted */
+	return gone;
 }
 
 /* ---- the run ---------------------------------------------------------- */
@@ -518,6 +550,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	*exit_status = -1;
 	if (o->pid <= 0 && (!argv || !argv[0]))
 		return -EINVAL;
+	for (int k = 0; k < o->n_exclude_pids; k++)
+		if (o->pid > 0 && o->exclude_pids[k] == o->pid)
+			return -EINVAL;	/* nothing left to trace */
 	err = tracer_open(&tr, o);
 	if (err)
 		goto cleanup;
@@ -642,6 +677,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		err = faults_read(tr.ft, &rows, &ft);
 	if (err)
 		goto cleanup;
+	run.excluded = drop_excluded(&tr, o, &rows) + st.excluded;
 	*out_trace = build_json(&tr, &run, o, &rows, &st, &ft);
 	if (!*out_trace)
 		err = -ENOMEM;
