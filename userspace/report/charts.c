@@ -408,7 +408,7 @@ static void chart_lifecycle(struct chartctx *c)
 		return skip(c, "Lifecycle timeline", "needs lifecycle threads and coroutines runs with events");
 	snprintf(body, sizeof(body),
 		 "set multiplot layout 2,1 title 'lifecycle: which OS thread ran each task, when "
-		 "(colour = OS thread; thin = waiting)'\n"
+		 "(colour = OS thread; hollow = waiting)'\n"
 		 "set xlabel 'time since start (s)'\nset ylabel 'task'\nunset key\nset grid xtics\n"
 		 "%s"
 		 "set title 'threads'\n"
