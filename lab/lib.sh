@@ -77,6 +77,7 @@ lab_write_env() { # lab_write_env DIR — env.json, atomically
   "cpu_model": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | sed 's/["\\]//g')",
   "cores": $(nproc),
   "governor": "$governor",
+  "loadavg": "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)",
   "versions": {
     "liburing": "$(ver pkg-config --modversion liburing)",
     "libbpf": "$(ver pkg-config --modversion libbpf)",

@@ -38,6 +38,11 @@
 #define POOL_MODEL_TOL 0.25
 /* C9: below this coroutines did not beat threads at all. */
 #define IO_SPEEDUP_MIN 1.1
+/* C6, C8, C14, C15 need an otherwise idle machine.  A lone CPU-bound thread
+ * on idle cores is preempted a few times a second at most; above this rate
+ * the sequential cpu run shared its core with other work, so speed-ups (or
+ * their absence) say nothing about threads. */
+#define BUSY_INVOL_PER_S 20.0
 /* C10: threads and coroutines this close (relative) took "the same time". */
 #define SLEEP_EQUAL_TOL 0.05
 
@@ -153,6 +158,23 @@ static long distinct_tids(const struct rgroup *g)
 			seen[n++] = t;
 	}
 	return ev ? n : -1;
+}
+
+/* Overrides r with "not measured" if the cpu experiment ran on a busy
+ * machine (see BUSY_INVOL_PER_S); keeps the evidence, explains why. */
+static void busy_guard(const struct rset *s, struct claim_result *r)
+{
+	const struct rgroup *g = rset_find(s, "cpu", "sequential", 0, 0);
+	double inv = med(g, "trace.totals.ctx_switches.involuntary"), w = med(g, "wall_s");
+
+	if (isnan(inv))
+		inv = med(g, "nivcsw");	/* untraced run: getrusage's count */
+	if (r->verdict == V_NOT_MEASURED || isnan(inv) || !(w > 0) || inv / w <= BUSY_INVOL_PER_S)
+		return;
+	r->verdict = V_NOT_MEASURED;
+	put(r->why, sizeof(r->why), "the machine was busy: the sequential cpu run was preempted "
+	    "%.0f times/s (idle: < %.0f), so the cores were shared with other work; rerun on an "
+	    "idle machine", inv / w, BUSY_INVOL_PER_S);
 }
 
 size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
@@ -311,6 +333,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"so the second core idles" : "the threads ran in parallel despite the emulated GIL");
 	}
 
+	busy_guard(s, r);
+
 	/* C7 */
 	CLAIM("C7", "Coroutines do not speed up CPU-bound work")
 	a = rset_find(s, "cpu", "coroutines", 0, 0);
@@ -346,6 +370,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 				"(too few cores or too little work)");
 		}
 	}
+
+	busy_guard(s, r);
 
 	/* C9 */
 	CLAIM("C9", "Coroutines are faster than threads for IO-bound work (HTTP: 2.33×)")
@@ -486,6 +512,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
+	busy_guard(s, r);
+
 	/* C15 */
 	CLAIM("C15", "For CPU-bound work use multiple processes (production advice)")
 	a = find_gil(s, "cpu", "processes");
@@ -499,6 +527,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"each process has its own GIL, so the cores are used" :
 			"processes did not speed the work up here");
 	}
+
+	busy_guard(s, r);
 
 	/* C16 */
 	CLAIM("C16", "Coroutines are concurrency inside one thread; threads run on separate OS "

@@ -424,6 +424,16 @@ static void write_env(const struct rset *s, FILE *md)
 	}
 	ENV_ROW("governor", "governor",
 		read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", buf, sizeof(buf)));
+	/* Other load on the machine explains many surprises: show it. */
+	ENV_ROW("load average (1, 5, 15 min)", "loadavg", ({
+		char *p_ = buf;
+
+		read_first_line("/proc/loadavg", buf, sizeof(buf));
+		for (int k_ = 0; k_ < 3 && p_; k_++)	/* keep the three averages */
+			p_ = strchr(p_ + (k_ ? 1 : 0), ' ');
+		if (p_)
+			*p_ = '\0';
+	}));
 	for (size_t i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
 		char key[64];
 
