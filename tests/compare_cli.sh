@@ -43,6 +43,13 @@ grep -Eq '^trace\.threads\.worker#1\.involuntary +29 +82 +2\.828x +\+53' "$tmp/o
 	fail "worker#1 not matched by role"
 grep -q 'log2_hist_us' "$tmp/out" || fail "no histogram overlay"
 
+# --only narrows the table, not the gates.
+expect_rc 0 "$C" compare trace_a.json trace_b.json --only 'ctx_switches'
+grep -q 'ctx_switches.involuntary' "$tmp/out" || fail "--only dropped the matching field"
+grep -q 'page_faults' "$tmp/out" && fail "--only kept a non-matching field"
+expect_rc 1 "$C" compare -q trace_a.json trace_b.json --only 'wall_s' --fail-if 'involuntary>+100'
+expect_rc 2 "$C" compare trace_a.json trace_b.json --only '('
+
 # Machine output.
 expect_rc 0 "$C" compare -q --json "$tmp/c.json" run_sleep_a.json run_sleep_b.json
 grep -q '"corolab.compare/1"' "$tmp/c.json" || fail "json output lacks schema"

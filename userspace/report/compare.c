@@ -7,6 +7,7 @@
  * (comm + order) since tids never match between runs. */
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ static void usage(FILE *f)
 		"                     'failed>0'                    absolute value, every file\n"
 		"  --json FILE      write the comparison as JSON (FILE '-' = stdout; the table\n"
 		"                   then goes to stderr)\n"
+		"  --only REGEX     show only fields matching REGEX (extended regex), e.g.\n"
+		"                   'wall_s|ctx_switches'; --fail-if still sees every field\n"
 		"  -q, --quiet      no table, only --fail-if messages and the exit status\n"
 		"  -h, --help       this text\n"
 		"\n"
@@ -59,6 +62,7 @@ static void usage(FILE *f)
 		"EXAMPLES:\n"
 		"  corolab compare base.json new.json\n"
 		"  corolab compare base.json new.json --fail-if 'wall_s>1.1x' --fail-if 'failed>0'\n"
+		"  corolab compare threads.json coroutines.json --only 'wall_s|switches|rss'\n"
 		"  corolab compare results/a/03-cpu-vs-io/cpu-threads.r1.json \\\n"
 		"                  results/b/03-cpu-vs-io/cpu-threads.r1.json\n");
 }
@@ -229,6 +233,7 @@ int cmd_compare(int argc, char **argv)
 		{ "fail-if", required_argument, NULL, 'f' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -237,7 +242,8 @@ int cmd_compare(int argc, char **argv)
 	struct rdoc docs[CMP_MAX_FILES];
 	const char *files[CMP_MAX_FILES];
 	const char *json_path = NULL;
-	int quiet = 0, c, rc = 0;
+	int quiet = 0, c, rc = 0, have_only = 0;
+	regex_t only;
 	struct keylist sections = { 0 };
 	size_t single = 0;
 	char single_key[512] = "";
@@ -265,22 +271,34 @@ int cmd_compare(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'o':
+			if (have_only)
+				regfree(&only);
+			if (regcomp(&only, optarg, REG_EXTENDED | REG_NOSUB)) {
+				fprintf(stderr, "corolab compare: bad --only regex '%s'\n", optarg);
+				return 2;
+			}
+			have_only = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			rc = 2;
+			goto out_only;
 		}
 	}
 	if (argc - optind < 2) {
 		fprintf(stderr, "corolab compare: need at least two files\n\n");
 		usage(stderr);
-		return 2;
+		rc = 2;
+		goto out_only;
 	}
 	if (argc - optind > CMP_MAX_FILES) {
 		fprintf(stderr, "corolab compare: at most %d files\n", CMP_MAX_FILES);
-		return 2;
+		rc = 2;
+		goto out_only;
 	}
 	if (json_path && !strcmp(json_path, "-"))
 		out = stderr;	/* stdout carries the JSON */
@@ -293,7 +311,8 @@ int cmd_compare(int argc, char **argv)
 			fprintf(stderr, "corolab compare: %s: %s\n", argv[i], err);
 			for (size_t j = 0; j < nf; j++)
 				rdoc__free(&docs[j]);
-			return 1;
+			rc = 1;
+			goto out_only;
 		}
 		files[nf++] = argv[i];
 	}
@@ -393,7 +412,9 @@ int cmd_compare(int argc, char **argv)
 				for (size_t f = 0; f < nf; f++)
 					json_array_append_new(jv, isnan(v[f]) ? json_null() : json_real(v[f]));
 			}
-			if (!quiet) {
+			int show = !quiet && (!have_only || !regexec(&only, keys.k[i], 0, NULL, 0));
+
+			if (show) {
 				fprintf(out, "%-*s", (int)width, keys.k[i]);
 				for (size_t f = 0; f < nf; f++) {
 					char b[32];
@@ -416,14 +437,14 @@ int cmd_compare(int argc, char **argv)
 					snprintf(db, sizeof(db), "-");
 				else
 					snprintf(db, sizeof(db), "%+.6g", d);
-				if (!quiet)
+				if (show)
 					fprintf(out, " %11s %13s", rb, db);
 				if (jr) {
 					json_array_append_new(jr, isnan(r) || isinf(r) ? json_null() : json_real(r));
 					json_array_append_new(jd, isnan(d) ? json_null() : json_real(d));
 				}
 			}
-			if (!quiet)
+			if (show)
 				fputc('\n', out);
 			if (jrows)
 				json_array_append_new(jrows, json_pack("{s:s,s:o,s:o,s:o}", "field", keys.k[i],
@@ -459,8 +480,11 @@ int cmd_compare(int argc, char **argv)
 		}
 		if (!quiet) {
 			for (size_t i = 0; i < hkeys.n; i++) {
-				json_t *h[CMP_MAX_FILES], *empty = json_array();
+				json_t *h[CMP_MAX_FILES], *empty;
 
+				if (have_only && regexec(&only, hkeys.k[i], 0, NULL, 0))
+					continue;
+				empty = json_array();
 				for (size_t f = 0; f < nf; f++) {
 					h[f] = flat__hist(&fl[f], hkeys.k[i]);
 					if (!h[f])
@@ -511,5 +535,8 @@ out:
 	free(sections.k);
 	for (size_t f = 0; f < nf; f++)
 		rdoc__free(&docs[f]);
+out_only:
+	if (have_only)
+		regfree(&only);
 	return rc;
 }
