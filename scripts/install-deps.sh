@@ -9,8 +9,11 @@ set -u
 pkgs=(build-essential pkg-config clang llvm bpftool libbpf-dev liburing-dev
       libcurl4-openssl-dev libjansson-dev gnuplot-nox libelf-dev zlib1g-dev
       valgrind wrk nginx-light procps util-linux iproute2 python3)
-# Optional: sanitizer runtime for clang (libFuzzer), perf for overhead comparisons.
-opt=(libclang-rt-14-dev linux-perf)
+# Optional: clang's sanitizer/libFuzzer runtime; perf (overhead comparison);
+# an aarch64 cross compiler + qemu-user (the aarch64 context-switch test);
+# the write-up's own program's dependencies (lab/python/run_original.sh).
+opt=(libclang-rt-14-dev linux-perf gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+     python3-aiohttp python3-requests python3-psutil python3-matplotlib)
 
 missing=()
 for p in "${pkgs[@]}" "${opt[@]}"; do

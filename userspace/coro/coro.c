@@ -27,6 +27,7 @@
  * in a plain system call blocks the whole loop.
  */
 #include "coro/coro.h"
+#include "coro/ctx.h"
 #include "coro/stack.h"
 
 #include <errno.h>
@@ -69,8 +70,6 @@
  * cancel requests); real operations point at their struct io_op. */
 #define UD_IGNORE 0ull
 
-void coro_switch(void **save_sp, void *load_sp);
-void coro_trampoline(void);
 
 enum coro_state { CORO_READY, CORO_RUNNING, CORO_WAITING, CORO_DONE };
 enum wait_kind { WAIT_NONE, WAIT_SLEEP, WAIT_PARK, WAIT_IO, WAIT_JOIN, WAIT_WG, WAIT_YIELD };
@@ -147,42 +146,6 @@ uint64_t coro__now_ns(void)
 }
 
 /* ---- context switching ------------------------------------------------ */
-
-/* Lay out a new stack so that the first coro_switch to it pops zeroed
- * callee-saved registers, the caller's FP control state, and "returns" into
- * coro_trampoline, which calls entry(arg).  Matches switch.S. */
-static void *ctx_init(char *top, void (*entry)(struct coro *), struct coro *arg)
-{
-	uintptr_t t = (uintptr_t)top & ~(uintptr_t)15;
-#if defined(__x86_64__)
-	uint64_t *sp = (uint64_t *)t;
-	uint32_t mxcsr;
-	uint16_t fpucw;
-
-	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
-	__asm__ volatile("fnstcw %0" : "=m"(fpucw));
-	*--sp = (uint64_t)(uintptr_t)coro_trampoline;	/* ret */
-	*--sp = 0;					/* rbp */
-	*--sp = 0;					/* rbx */
-	*--sp = (uint64_t)(uintptr_t)arg;		/* r12 */
-	*--sp = (uint64_t)(uintptr_t)entry;		/* r13 */
-	*--sp = 0;					/* r14 */
-	*--sp = 0;					/* r15 */
-	*--sp = (uint64_t)mxcsr | ((uint64_t)fpucw << 32);
-	return sp;
-#elif defined(__aarch64__)
-	uint64_t *sp = (uint64_t *)(t - 176);
-	uint64_t fpcr;
-
-	__asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-	memset(sp, 0, 176);
-	sp[0] = (uint64_t)(uintptr_t)entry;		/* x19 */
-	sp[1] = (uint64_t)(uintptr_t)arg;		/* x20 */
-	sp[11] = (uint64_t)(uintptr_t)coro_trampoline;	/* x30 */
-	sp[20] = fpcr;
-	return sp;
-#endif
-}
 
 /* Switch from the running context (a coroutine, or the loop when from is
  * NULL) to `to` (a coroutine, or the loop when NULL).  The sanitizer hooks
@@ -630,8 +593,9 @@ static void live_unlink(struct coro_loop *l, struct coro *c)
 	c->live_prev = c->live_next = NULL;
 }
 
-static void coro_start(struct coro *c)
+static void coro_start(void *arg)
 {
+	struct coro *c = arg;
 	struct coro_loop *l = c->loop;
 
 #ifdef CORO_ASAN
