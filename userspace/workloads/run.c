@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "http/http.h"
 #include "trace/trace.h"
 #include "util/util.h"
 #include "workloads/workload.h"
@@ -520,6 +521,18 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 		modes = 1u << m;
+	}
+	if (o.url && strcmp(w->name, "http")) {
+		fprintf(stderr, "corolab run: --url applies to the http workload only\n");
+		return 2;
+	}
+	if (o.url) {
+		char why[200];
+
+		if (http_url_template_check(o.url, why, sizeof(why))) {
+			fprintf(stderr, "corolab run: bad --url '%s': %s\n", o.url, why);
+			return 2;
+		}
 	}
 	if (o.gil && strcmp(w->name, "cpu")) {
 		fprintf(stderr, "corolab run: --gil applies to the cpu workload only\n");
