@@ -71,13 +71,13 @@ for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
 	ls "$r/$e/"*.r1.json >/dev/null 2>&1 || fail "$e wrote no results"
 	grep -q 'plain runs' "$r/$e/NOTES.txt" || fail "$e does not note the missing trace"
 done
-[ "$(find "$r/03-cpu-vs-io" -name '*.json' | wc -l)" -eq 11 ] || fail "03 should have 11 runs"
+[ "$(find "$r/03-cpu-vs-io" -name '*.json' | wc -l)" -eq 9 ] || fail "03 should have 9 runs"
 [ -e "$r/PARTIAL" ] && fail "complete run left PARTIAL: $(cat "$r/PARTIAL")"
 [ -s "$r/report.md" ] || fail "no report.md"
 grep -q '"cores"' "$r/env.json" || fail "env.json incomplete"
 grep -q -- '--delay-scale 0.01' "$r/commands.txt" || fail "commands.txt lacks the http command"
 grep -q 'corolab report' "$r/commands.txt" || fail "commands.txt lacks the report command"
-grep -qE '^\[3/11\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0\.50 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"
+grep -qE '^\[3/9\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0\.50 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"
 grep -qE '^\| C16 \|' "$r/report.md" || fail "no ledger"
 if pgrep -f "$tmp/corolab" >/dev/null || pgrep -f "sleep 300" -P 1 >/dev/null 2>&1; then
 	pgrep -af "$tmp/corolab" >&2 || true
