@@ -43,6 +43,7 @@ struct http_ctx {
 	struct cmulti *multi;
 	struct fetch_result *results;
 	long tasks, next;
+	bool one_shot;		/* one request per coroutine: keep no connection */
 	long peak_threads;
 };
 
@@ -133,6 +134,12 @@ static int fetch(struct http_ctx *c, CURL *e, long i, struct fetch_result *r, bo
 		return -EINVAL;
 	}
 	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+	/* A handle that makes one request and goes away leaves its connection
+	 * in the multi's cache, and curl 7.88's curl_multi_remove_handle walks
+	 * that whole cache (close_connect_only) for every handle: O(N^2) for N
+	 * one-shot transfers.  Closing the connection when the transfer is done
+	 * keeps the cache empty (nobody could reuse it: all run at once). */
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, c->one_shot ? 1L : 0L);
 	t0 = now_s();
 	if (exec_in_coroutine())
 		rc = cmulti__perform(c->multi, e);
@@ -255,6 +262,7 @@ static int run_coroutines(struct http_ctx *c, long tasks, long workers, struct e
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	c->one_shot = a.workers >= tasks;
 	c->results = calloc((size_t)(tasks ? tasks : 1), sizeof(*c->results));
 	if (!c->results)
 		return -ENOMEM;
