@@ -17,7 +17,31 @@ while [ $# -gt 0 ]; do
 	--repeat) [ $# -ge 2 ] || { lab_usage >&2; exit 2; }; REPEAT=$2; shift ;;
 	--repeat=*) REPEAT=${1#--repeat=} ;;
 	-h|--help)
-		lab_usage | sed -e 's/Runs experiment all of the corolab lab/Runs every experiment of the corolab lab, then corolab report/'
+		cat <<EOF
+USAGE: $0 [--quick] [--repeat N]
+
+Runs every experiment of the corolab lab in order (01-http, 02-lifecycle,
+03-cpu-vs-io, 04-memory, 05-switch-cost) into one new results/<timestamp>/
+directory, each mode under the eBPF tracer when root (plain runs otherwise,
+noted in each experiment's NOTES.txt), then 'corolab report' on it.
+
+OPTIONS:
+  --quick       scaled-down parameters: the whole lab in well under a minute
+  --repeat N    repeats of each measurement (default 3; 1 with --quick)
+  -h, --help    this text
+
+ENVIRONMENT:
+  COROLAB       corolab binary (default: build/corolab, then PATH)
+  RESULTS_BASE  parent of the new timestamp directory (default: results/)
+
+Ctrl-C stops the running experiment and its children, writes PARTIAL with
+the reason, renders the report of what finished and exits 130.
+
+EXAMPLES:
+  sudo make lab
+  sudo $0 --quick
+  sudo $0 --repeat 5
+EOF
 		exit 0 ;;
 	*) printf 'all: unknown option %s\n\n' "$1" >&2; lab_usage >&2; exit 2 ;;
 	esac

@@ -48,16 +48,20 @@ verdict() { grep -E "^\| $1 \|" "$md" | sed -E 's/.*\*\*([a-z ]+)\*\*.*/\1/'; }
 grep -q 'pool-size model predicts 2.33' "$md" || fail "pool model figure missing"
 grep -qE '\*\*not measured\*\*' "$md" && fail "complete fixture has a 'not measured' claim"
 
-# A busy machine (the lone sequential cpu run preempted ~750 times/s) turns
-# the CPU-parallelism verdicts into "not measured", saying why.
+# A busy machine: the cpu threads run waited 5 s for a CPU in 0.6 s, far more
+# than 4 tasks on 2 cores explain.  Verdicts relying on it become "not
+# measured" and say why; the others stand.
 cp -r "$tmp/r" "$tmp/busy"
-sed -i 's/"involuntary": 3\(,\?\)$/"involuntary": 900\1/' "$tmp/busy/03-cpu-vs-io/cpu-sequential.r"*.json
+sed -i 's/"kernel_run_delay_ns": 8900000/"kernel_run_delay_ns": 5000000000/' \
+	"$tmp/busy/03-cpu-vs-io/cpu-threads.r"*.json
 "$C" report --no-charts "$tmp/busy" >/dev/null 2>&1 || fail "busy report failed"
-for c in C6 C8 C14 C15; do
-	grep -qE "^\| $c \|.*\*\*not measured\*\* \| the machine was busy" "$tmp/busy/report.md" ||
+for c in C8 C14; do
+	grep -qE "^\| $c \|.*\*\*not measured\*\* \| the machine was busy: cpu threads" "$tmp/busy/report.md" ||
 		fail "$c not guarded on a busy machine: $(grep -E "^\| $c " "$tmp/busy/report.md")"
 done
-grep -qE '^\| C7 \|.*\*\*supported\*\*' "$tmp/busy/report.md" || fail "C7 needs no idle machine"
+for c in C6 C7 C15; do
+	grep -qE "^\| $c \|.*\*\*supported\*\*" "$tmp/busy/report.md" || fail "$c should not depend on the busy run"
+done
 
 # Re-running replaces report.md atomically and leaves no temporary files.
 "$C" report "$tmp/r" >/dev/null 2>&1 || fail "second run failed"

@@ -38,11 +38,13 @@
 #define POOL_MODEL_TOL 0.25
 /* C9: below this coroutines did not beat threads at all. */
 #define IO_SPEEDUP_MIN 1.1
-/* C6, C8, C14, C15 need an otherwise idle machine.  A lone CPU-bound thread
- * on idle cores is preempted a few times a second at most; above this rate
- * the sequential cpu run shared its core with other work, so speed-ups (or
- * their absence) say nothing about threads. */
-#define BUSY_INVOL_PER_S 20.0
+/* C6, C8, C14, C15 need an otherwise idle machine.  N CPU-bound tasks on C
+ * free cores keep max(N - C, 0) of them waiting, so their run-queue delay
+ * (task->sched_info.run_delay, summed) is about max(N - C, 0) x wall.  More
+ * than BUSY_DELAY_SLACK times that, plus BUSY_DELAY_FLOOR x wall, means other
+ * work held the cores: speed-ups (or their absence) then say nothing. */
+#define BUSY_DELAY_SLACK 1.25
+#define BUSY_DELAY_FLOOR 0.10
 /* C10: threads and coroutines this close (relative) took "the same time". */
 #define SLEEP_EQUAL_TOL 0.05
 
@@ -160,21 +162,41 @@ static long distinct_tids(const struct rgroup *g)
 	return ev ? n : -1;
 }
 
-/* Overrides r with "not measured" if the cpu experiment ran on a busy
- * machine (see BUSY_INVOL_PER_S); keeps the evidence, explains why. */
-static void busy_guard(const struct rset *s, struct claim_result *r)
+/* Did g's tasks wait for a CPU longer than their own count explains?
+ * Untraced runs cannot tell (no run delay): assume not. */
+static int starved(const struct rgroup *g, double *delay, double *wall, double *expect)
 {
-	const struct rgroup *g = rset_find(s, "cpu", "sequential", 0, 0);
-	double inv = med(g, "trace.totals.ctx_switches.involuntary"), w = med(g, "wall_s");
+	double cores = med(g, "host.cores"), n;
 
-	if (isnan(inv))
-		inv = med(g, "nivcsw");	/* untraced run: getrusage's count */
-	if (r->verdict == V_NOT_MEASURED || isnan(inv) || !(w > 0) || inv / w <= BUSY_INVOL_PER_S)
+	*delay = med(g, "trace.kernel_run_delay_ns") / 1e9;
+	if (isnan(*delay))
+		*delay = med(g, "trace.totals.runq_latency.sum_ns") / 1e9;
+	*wall = med(g, "wall_s");
+	n = !strcmp(g->mode, "sequential") || !strcmp(g->mode, "coroutines") ? 1 : (double)g->tasks;
+	*expect = fmax(n - (isnan(cores) ? 1 : cores), 0) * *wall;
+	return !isnan(*delay) && *wall > 0 &&
+	       *delay > BUSY_DELAY_SLACK * *expect + BUSY_DELAY_FLOOR * *wall;
+}
+
+/* Overrides r with "not measured" if a run it relies on was starved of CPU
+ * by other work (see BUSY_DELAY_SLACK); keeps the evidence, says why. */
+static void busy_guard(struct claim_result *r, const struct rgroup *g1, const struct rgroup *g2,
+		       const struct rgroup *g3)
+{
+	const struct rgroup *gs[] = { g1, g2, g3 };
+	double d, w, e;
+
+	if (r->verdict == V_NOT_MEASURED)
 		return;
-	r->verdict = V_NOT_MEASURED;
-	put(r->why, sizeof(r->why), "the machine was busy: the sequential cpu run was preempted "
-	    "%.0f times/s (idle: < %.0f), so the cores were shared with other work; rerun on an "
-	    "idle machine", inv / w, BUSY_INVOL_PER_S);
+	for (int i = 0; i < 3; i++) {
+		if (!gs[i] || !starved(gs[i], &d, &w, &e))
+			continue;
+		r->verdict = V_NOT_MEASURED;
+		put(r->why, sizeof(r->why), "the machine was busy: %s waited %.2f s for a CPU in a "
+		    "%.2f s run (its own tasks explain %.2f s), so other work held the cores; rerun "
+		    "on an idle machine", gs[i]->label, d, w, e);
+		return;
+	}
 }
 
 size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
@@ -333,7 +355,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"so the second core idles" : "the threads ran in parallel despite the emulated GIL");
 	}
 
-	busy_guard(s, r);
+	busy_guard(r, a, b, NULL);
 
 	/* C7 */
 	CLAIM("C7", "Coroutines do not speed up CPU-bound work")
@@ -371,7 +393,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
-	busy_guard(s, r);
+	busy_guard(r, a, b, NULL);
 
 	/* C9 */
 	CLAIM("C9", "Coroutines are faster than threads for IO-bound work (HTTP: 2.33×)")
@@ -512,7 +534,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
-	busy_guard(s, r);
+	busy_guard(r, a, b, rset_find(s, "cpu", "threads", 1, 0));
 
 	/* C15 */
 	CLAIM("C15", "For CPU-bound work use multiple processes (production advice)")
@@ -528,7 +550,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"processes did not speed the work up here");
 	}
 
-	busy_guard(s, r);
+	busy_guard(r, a, b, NULL);
 
 	/* C16 */
 	CLAIM("C16", "Coroutines are concurrency inside one thread; threads run on separate OS "
