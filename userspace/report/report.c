@@ -669,6 +669,18 @@ int cmd_report(int argc, char **argv)
 	fprintf(md, "Results directory: `%s`.  Every figure below was measured by corolab on the "
 		    "machine described under Environment; verdicts in the claims ledger are computed "
 		    "by rules in `userspace/report/ledger.c` (see notes/claims.md).\n\n", s.dir);
+	{
+		/* The verdicts first: the reader came for them. */
+		struct claim_result res[LEDGER_MAX_CLAIMS];
+		size_t n = ledger__eval(&s, res, LEDGER_MAX_CLAIMS), cnt[4] = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			cnt[res[i].verdict]++;
+		fprintf(md, "**At a glance:** of the write-up's %zu claims checked, %zu supported, "
+			    "%zu refuted, %zu nuanced, %zu not measured — see the [claims ledger]"
+			    "(#claims-ledger).\n\n", n, cnt[V_SUPPORTED], cnt[V_REFUTED], cnt[V_NUANCED],
+			cnt[V_NOT_MEASURED]);
+	}
 	snprintf(path, sizeof(path), "%s/PARTIAL", s.dir);
 	if (access(path, F_OK) == 0) {
 		char why[512];
