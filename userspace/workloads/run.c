@@ -58,6 +58,7 @@ static void usage(FILE *f)
 		"      --timeout S        http: per-request timeout (default 10)\n"
 		"      --json FILE        write results as JSON ('-': stdout, table to stderr)\n"
 		"      --trace            run under the eBPF tracer; JSON gets run + trace (root)\n"
+		"      --dry-run          parse and validate the options, then stop (exit 0 or 2)\n"
 		"  -q, --quiet            no table\n"
 		"  -v, --verbose          more detail\n"
 		"\nEXAMPLES:\n"
@@ -134,13 +135,17 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	struct rusage ru0, ru1, ch;
 	struct timespec t0, t1;
 	json_t *out = json_object(), *params;
-	long hwm;
+	long hwm, rss0;
 
 	if (!out) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	w->defaults(&o, m);
+	/* The process's own floor (binary, libc, libcurl and its TLS stack
+	 * mapped in): what max_rss_kb holds before the workload adds anything. */
+	if (proc_status_field("VmRSS", &rss0))
+		rss0 = 0;
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*err = w->run(&o, m, out);
@@ -176,6 +181,7 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 		hwm = ru1.ru_maxrss;
 	json_object_set_new(out, "max_rss_kb", json_integer(hwm));
 	json_object_set_new(out, "ru_maxrss_kb", json_integer(ru1.ru_maxrss));
+	json_object_set_new(out, "rss_start_kb", json_integer(rss0));
 	if (m == EXEC_PROCESSES)
 		json_object_set_new(out, "children_max_rss_kb", json_integer(ch.ru_maxrss));
 	json_object_set_new(out, "cpu_user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) +
@@ -319,34 +325,33 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* --trace: run this same command line minus --trace/--json under the
- * tracer, with the run JSON going to a temporary file, then combine. */
-static int run_traced(int argc, char **argv, const char *json_path, int verbose)
+/* --trace, one mode: run this same command line minus --trace/--json, with
+ * --mode M, under the tracer, the run JSON going to a temporary file; then
+ * combine both into one "corolab.runtrace/1" object.  Each mode is traced on
+ * its own so that one trace never mixes two modes' threads. */
+static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
+			       const struct trace_opts *to, int *status, int *err)
 {
 	char tmp[] = "/tmp/corolab-run-XXXXXX";
-	char **cargv = calloc((size_t)argc + 6, sizeof(char *));
-	struct trace_opts to = { .verbose = verbose, .stop = &got_signal };
-	struct sigaction sa = { .sa_handler = on_signal };
-	json_t *trace = NULL, *run = NULL, *out;
-	int status = 0, err, fd, n = 0;
+	char **cargv = calloc((size_t)argc + 8, sizeof(char *));
+	json_t *trace = NULL, *run;
 	json_error_t je;
+	int fd, n = 0;
 
-	if (!cargv)
-		return 1;
-	if (!trace_command) {
-		fprintf(stderr, "corolab run: --trace needs the tracer, which this binary lacks\n");
-		free(cargv);
-		return 1;
+	*status = 0;
+	if (!cargv) {
+		*err = -ENOMEM;
+		return NULL;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		fprintf(stderr, "corolab run: cannot create a temporary file: %s\n", strerror(errno));
+		*err = -errno;
 		free(cargv);
-		return 1;
+		return NULL;
 	}
 	close(fd);
 	cargv[n++] = "/proc/self/exe";
-	for (int i = 0; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {	/* argv[0] is "run" */
 		if (!strcmp(argv[i], "--trace"))
 			continue;
 		if (!strcmp(argv[i], "--json")) {
@@ -357,40 +362,82 @@ static int run_traced(int argc, char **argv, const char *json_path, int verbose)
 			continue;
 		cargv[n++] = argv[i];
 	}
+	cargv[n++] = "--mode";	/* the last --mode wins */
+	cargv[n++] = (char *)exec_mode_name(m);
+	if (quiet)
+		cargv[n++] = "--quiet";
 	cargv[n++] = "--json";
 	cargv[n++] = tmp;
 	cargv[n] = NULL;
-	/* argv[0] of cmd_run is "run": the command line is corolab run ... */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	err = trace_command(cargv, &to, &trace, &status);
+	*err = trace_command(cargv, to, &trace, status);
 	free(cargv);
-	if (err) {
+	if (*err) {
 		unlink(tmp);
-		if (err == -EPERM || err == -EACCES)
-			fprintf(stderr, "corolab run: --trace needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
-		else
-			fprintf(stderr, "corolab run: tracing failed: %s\n", strerror(-err));
-		return 1;
+		return NULL;
 	}
 	run = json_load_file(tmp, 0, &je);
 	unlink(tmp);
-	out = json_pack("{s:s, s:o, s:o}", "schema", "corolab.runtrace/1",
-			"run", run ? run : json_null(), "trace", trace ? trace : json_null());
-	if (json_path && json_write_file(out, json_path)) {
-		fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(errno));
-		json_decref(out);
+	return json_pack("{s:s, s:o, s:o}", "schema", "corolab.runtrace/1",
+			 "run", run ? run : json_null(), "trace", trace ? trace : json_null());
+}
+
+static int run_traced(int argc, char **argv, unsigned modes, const char *json_path,
+		      bool quiet, int verbose)
+{
+	struct trace_opts to = { .verbose = verbose, .stop = &got_signal };
+	struct sigaction sa = { .sa_handler = on_signal };
+	json_t *all = json_array();
+	int rc = 0, err;
+
+	if (!trace_command) {
+		fprintf(stderr, "corolab run: --trace needs the tracer, which this binary lacks\n");
 		return 1;
 	}
-	json_decref(out);
-	if (got_signal)
-		return 130;
-	if (!run) {
-		fprintf(stderr, "corolab run: the traced run produced no result (exit status %d)\n", status);
-		return 1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int m = 0; m < EXEC_NMODES && !got_signal; m++) {
+		int status;
+		json_t *one;
+
+		if (!(modes & (1u << m)))
+			continue;
+		/* With --json -, stdout carries the JSON: no table from the child. */
+		one = run_traced_mode(argc, argv, (enum exec_mode)m,
+				      quiet || (json_path && !strcmp(json_path, "-")), &to, &status, &err);
+		if (!one) {
+			if (err == -EPERM || err == -EACCES)
+				fprintf(stderr, "corolab run: --trace needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
+			else
+				fprintf(stderr, "corolab run: tracing %s failed: %s\n",
+					exec_mode_name((enum exec_mode)m), strerror(-err));
+			rc = 1;
+			break;
+		}
+		if (json_is_null(json_object_get(one, "run"))) {
+			fprintf(stderr, "corolab run: the traced %s run produced no result (exit status %d)\n",
+				exec_mode_name((enum exec_mode)m), status);
+			rc = 1;
+		} else if (status) {
+			rc = 1;
+		}
+		json_array_append_new(all, one);
 	}
-	return status == 0 ? 0 : 1;
+	if (json_path && json_array_size(all)) {
+		/* Interrupted: what was measured is written, marked partial. */
+		json_t *doc = __builtin_popcount(modes) > 1 ? json_incref(all) :
+			      json_incref(json_array_get(all, 0));
+
+		if (got_signal && json_is_object(doc))
+			json_object_set_new(doc, "partial", json_true());
+		if ((err = json_write_file(doc, json_path))) {
+			fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(-err));
+			rc = 1;
+		}
+		json_decref(doc);
+	}
+	json_decref(all);
+	return got_signal ? 130 : rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -410,6 +457,7 @@ int cmd_run(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'O' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'Y' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -422,12 +470,14 @@ int cmd_run(int argc, char **argv)
 	const char *mode_s = "all", *json_path = NULL;
 	const struct workload *w;
 	json_t *results;
-	bool trace = false;
+	bool trace = false, dry_run = false;
 	int c, err, rc = 0;
 	unsigned modes;
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets a half-scanned "-qv" cluster left by an
+	 * earlier call in this process (the fuzzer calls cmd_run repeatedly). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "m:t:w:d:qvh", longopts, NULL)) != -1) {
 		long v;
 		double dv;
@@ -484,6 +534,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'j': json_path = optarg; break;
 		case 'R': trace = true; break;
+		case 'Y': dry_run = true; break;
 		case 'q': o.quiet = true; break;
 		case 'v': o.verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -538,8 +589,13 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "corolab run: --gil applies to the cpu workload only\n");
 		return 2;
 	}
+	/* Everything above is validation only: --dry-run stops here, so
+	 * scripts (and tests/fuzz/fuzz_cli.c) can check a command line
+	 * without running a workload. */
+	if (dry_run)
+		return 0;
 	if (trace)
-		return run_traced(argc, argv, json_path, o.verbose);
+		return run_traced(argc, argv, modes, json_path, o.quiet, o.verbose);
 	o.progress = !o.quiet && stderr_is_tty();
 
 	results = json_array();
