@@ -18,6 +18,26 @@ struct faults_thread {
 };
 _Static_assert(sizeof(struct faults_thread) == 8 + 5 * 8, "faults_thread layout");
 
+/* Per-CPU staging slot (see faults.bpf.c): counts of thread `tid` not yet
+ * added to its faults_thread record.  tid 0 = empty. */
+struct faults_slot {
+	unsigned int tid;
+	unsigned int tgid;
+	unsigned long long user;
+	unsigned long long kernel;
+	unsigned long long syscalls;
+};
+_Static_assert(sizeof(struct faults_slot) == 8 + 3 * 8, "faults_slot layout");
+
+/* Slots per CPU: enough for the threads that take turns on one CPU (a
+ * hand-off between two threads keeps both on the waker's CPU). */
+#define FAULTS_SLOTS	4
+
+struct faults_cpu {
+	struct faults_slot slot[FAULTS_SLOTS];
+	unsigned long long victim;	/* next slot to evict, round robin */
+};
+
 struct faults_totals {
 	unsigned long long records_lost;	/* thread map full */
 	unsigned long long io_unowned;		/* completions on a ring we never saw submit */
