@@ -203,90 +203,6 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	return out;
 }
 
-/* --mode all: each mode in its own child, result back through a pipe. */
-static json_t *run_mode_child(const struct workload *w, const struct run_opts *o,
-			      enum exec_mode m, int *err)
-{
-	int p[2], status;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	pid_t pid;
-	json_t *res;
-	json_error_t je;
-
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		*err = -errno;
-		close(p[0]);
-		close(p[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		int e;
-		json_t *r;
-		char *s;
-
-		close(p[0]);
-		r = run_mode(w, o, m, &e);
-		if (!r) {
-			dprintf(p[1], "{\"error\": %d}", e);
-			_exit(1);
-		}
-		s = json_dumps(r, JSON_COMPACT);
-		if (s && write(p[1], s, strlen(s)) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	for (;;) {
-		ssize_t n;
-
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-			if (!nb) {
-				free(buf);
-				close(p[0]);
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-				*err = -ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-		}
-		n = read(p[0], buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!buf) {
-		*err = -EPIPE;
-		return NULL;
-	}
-	buf[len] = 0;
-	res = json_loads(buf, 0, &je);
-	free(buf);
-	if (!res || json_object_get(res, "error") || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		json_t *e = res ? json_object_get(res, "error") : NULL;
-
-		*err = e ? (int)json_integer_value(e) :
-		       WIFSIGNALED(status) ? -EINTR : -EIO;
-		json_decref(res);
-		return NULL;
-	}
-	*err = 0;
-	return res;
-}
-
 static void print_table(FILE *f, const struct workload *w, json_t *results)
 {
 	size_t i;
@@ -325,31 +241,16 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* --trace, one mode: run this same command line minus --trace/--json, with
- * --mode M, under the tracer, the run JSON going to a temporary file; then
- * combine both into one "corolab.runtrace/1" object.  Each mode is traced on
- * its own so that one trace never mixes two modes' threads. */
-static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
-			       const struct trace_opts *to, int *status, int *err)
+/* The command line of one mode's child: this same `corolab run` minus
+ * --trace/--json, plus --mode M (the last --mode wins), --quiet when asked,
+ * and --json TMP.  NULL-terminated; the strings are borrowed. */
+static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, char *tmp)
 {
-	char tmp[] = "/tmp/corolab-run-XXXXXX";
 	char **cargv = calloc((size_t)argc + 8, sizeof(char *));
-	json_t *trace = NULL, *run;
-	json_error_t je;
-	int fd, n = 0;
+	int n = 0;
 
-	*status = 0;
-	if (!cargv) {
-		*err = -ENOMEM;
+	if (!cargv)
 		return NULL;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		*err = -errno;
-		free(cargv);
-		return NULL;
-	}
-	close(fd);
 	cargv[n++] = "/proc/self/exe";
 	for (int i = 0; i < argc; i++) {	/* argv[0] is "run" */
 		if (!strcmp(argv[i], "--trace"))
@@ -362,13 +263,94 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 			continue;
 		cargv[n++] = argv[i];
 	}
-	cargv[n++] = "--mode";	/* the last --mode wins */
+	cargv[n++] = "--mode";
 	cargv[n++] = (char *)exec_mode_name(m);
 	if (quiet)
 		cargv[n++] = "--quiet";
 	cargv[n++] = "--json";
 	cargv[n++] = tmp;
 	cargv[n] = NULL;
+	return cargv;
+}
+
+/* --mode all: each mode in a fresh process (fork + exec of ourselves), so
+ * every mode starts from the same state a single-mode run starts from —
+ * same libraries faulted in, no peak RSS, threads or page faults inherited
+ * from an earlier mode — and the parent collects the JSON it writes. */
+static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
+{
+	char tmp[] = "/tmp/corolab-run-XXXXXX";
+	char **cargv;
+	json_t *res;
+	json_error_t je;
+	int fd, status;
+	pid_t pid;
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	close(fd);
+	cargv = child_argv(argc, argv, m, true, tmp);
+	if (!cargv) {
+		unlink(tmp);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execv(cargv[0], cargv);
+		_exit(127);
+	}
+	free(cargv);
+	if (pid < 0) {
+		*err = -errno;
+		unlink(tmp);
+		return NULL;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	res = json_load_file(tmp, 0, &je);
+	unlink(tmp);
+	if (!res || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		/* The child said why on stderr already. */
+		*err = WIFSIGNALED(status) ? -EINTR : WIFEXITED(status) &&
+		       WEXITSTATUS(status) == 127 ? -ENOEXEC : -EIO;
+		json_decref(res);
+		return NULL;
+	}
+	*err = 0;
+	return res;
+}
+
+/* --trace, one mode: this same command line with --mode M under the
+ * tracer, the run JSON going to a temporary file; then both combined into
+ * one "corolab.runtrace/1" object.  Each mode is traced on its own so that
+ * one trace never mixes two modes' threads. */
+static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
+			       const struct trace_opts *to, int *status, int *err)
+{
+	char tmp[] = "/tmp/corolab-run-XXXXXX";
+	json_t *trace = NULL, *run;
+	json_error_t je;
+	char **cargv;
+	int fd;
+
+	*status = 0;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	close(fd);
+	cargv = child_argv(argc, argv, m, quiet, tmp);
+	if (!cargv) {
+		unlink(tmp);
+		*err = -ENOMEM;
+		return NULL;
+	}
 	*err = trace_command(cargv, to, &trace, status);
 	free(cargv);
 	if (*err) {
@@ -609,10 +591,14 @@ int cmd_run(int argc, char **argv)
 		if (modes == (1u << m))
 			r = run_mode(w, &o, (enum exec_mode)m, &err);
 		else
-			r = run_mode_child(w, &o, (enum exec_mode)m, &err);
+			r = run_mode_child(argc, argv, (enum exec_mode)m, &err);
 		if (!r) {
-			fprintf(stderr, "corolab run: %s in %s mode failed: %s\n", w->name,
-				exec_mode_name((enum exec_mode)m), strerror(-err));
+			if (err == -EIO)	/* a child that already said why */
+				fprintf(stderr, "corolab run: %s in %s mode failed\n", w->name,
+					exec_mode_name((enum exec_mode)m));
+			else
+				fprintf(stderr, "corolab run: %s in %s mode failed: %s\n", w->name,
+					exec_mode_name((enum exec_mode)m), strerror(-err));
 			rc = 1;
 			continue;
 		}
