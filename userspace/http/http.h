@@ -57,4 +57,10 @@ int server_child__stop(struct server_child *sc);
  * it and exit 2 on failure (a usage error). */
 int http_url_template_check(const char *tmpl, char *why, size_t whylen);
 
+/* Expand {i} and {delay} (delay = (i % 3 + 1) * scale, shortest form) into
+ * out[0..cap), NUL-terminated.  -EINVAL on an unknown {...} or an
+ * unterminated brace, -ENAMETOOLONG if it does not fit.  Public so the
+ * fuzzer (tests/fuzz/) drives the code the workload runs. */
+int http_url_expand(const char *tmpl, long i, double scale, char *out, size_t cap);
+
 #endif

@@ -47,12 +47,13 @@ struct http_ctx {
 	long peak_threads;
 };
 
-/* Expand {i} and {delay} (delay = (i % 3 + 1) * scale, shortest form).
- * -EINVAL on an unknown {...} or an unterminated brace, -ENAMETOOLONG. */
-static int expand_url(const char *tmpl, long i, double scale, char *out, size_t cap)
+/* See http.h. */
+int http_url_expand(const char *tmpl, long i, double scale, char *out, size_t cap)
 {
 	size_t n = 0;
 
+	if (!cap)
+		return -ENAMETOOLONG;
 	for (const char *p = tmpl; *p;) {
 		char v[64];
 		const char *val = NULL;
@@ -89,7 +90,7 @@ int http_url_template_check(const char *tmpl, char *why, size_t whylen)
 	char url[URL_MAX];
 	CURLU *u;
 	char *scheme = NULL;
-	int err = expand_url(tmpl, 0, 1.0, url, sizeof(url));
+	int err = http_url_expand(tmpl, 0, 1.0, url, sizeof(url));
 
 	if (err) {
 		snprintf(why, whylen, err == -EINVAL ? "unknown {placeholder} (use {i} and {delay})"
@@ -125,7 +126,7 @@ static int fetch(struct http_ctx *c, CURL *e, long i, struct fetch_result *r, bo
 	double t0;
 	int rc;
 
-	if (expand_url(c->tmpl, i, c->delay_scale, url, sizeof(url))) {
+	if (http_url_expand(c->tmpl, i, c->delay_scale, url, sizeof(url))) {
 		r->klass = HTTP_F_OTHER;
 		return -EINVAL;
 	}
@@ -369,7 +370,7 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 	{
 		char first[URL_MAX];
 
-		if (!expand_url(c.tmpl, 0, c.delay_scale, first, sizeof(first)) &&
+		if (!http_url_expand(c.tmpl, 0, c.delay_scale, first, sizeof(first)) &&
 		    (err = http_resolve_once(first, &c.resolve))) {
 			server_child__stop(&sc);
 			return err;
