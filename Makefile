@@ -54,7 +54,7 @@ LIB_OBJS := $(filter-out $(OUT)/obj/main.c.o,$(OBJS))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TESTS     := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all test lab bench deps help clean install fuzz
+.PHONY: all test lab bench deps help clean install fuzz fuzz-bins
 all: $(OUT)/corolab $(TESTS)
 
 help:
@@ -63,6 +63,7 @@ help:
 	@echo 'make lab        install, build, run the whole lab (as root) into results/<timestamp>/'
 	@echo 'make bench      the benchmarks whose figures the issues name'
 	@echo 'make install    install corolab to $$(PREFIX)/bin (default /usr/local)'
+	@echo 'make fuzz       libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS=60 each, FUZZ_FILTER=regex'
 	@echo 'make clean      remove build/'
 	@echo 'options: V=1 (show commands)  SANITIZE=address,undefined (separate build dir)'
 	@echo '         TESTS_FILTER=regex (subset of tests)  LAB_ARGS=--quick'
@@ -124,6 +125,24 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)COROLAB=$(OUT)/corolab scripts/bench.sh $(BENCH_ARGS)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): clang, every userspace object
+# built with -fsanitize=fuzzer-no-link,address,undefined in build/fuzz; each
+# target then runs FUZZ_SECONDS on a copy of its committed seed corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/bin/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory CC=clang OUT=build/fuzz \
+		SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
+	$(Q)OUT=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh '$(FUZZ_FILTER)'
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(OUT)/bin/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJS) | $(SKELS) $(OUT)/skel-link
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 PREFIX ?= /usr/local
 install: $(OUT)/corolab
 	install -D -m 0755 $(OUT)/corolab $(DESTDIR)$(PREFIX)/bin/corolab
@@ -131,4 +150,4 @@ install: $(OUT)/corolab
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TESTS:=.d) $(BPF_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(FUZZ_BINS:=.d) $(BPF_OBJS:.o=.d)
