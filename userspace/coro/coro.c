@@ -123,7 +123,6 @@ struct coro_loop {
 	uint64_t inflight;		/* operations whose CQE has not arrived */
 	uint64_t next_id;
 	unsigned max_coros;
-	bool running;
 	struct coro_stats st;
 	stack_t old_altstack;		/* restored when loop__run returns */
 	void *altstack;
@@ -931,7 +930,6 @@ int loop__run(struct coro_loop *l)
 	if (tls_loop)
 		return -EBUSY;	/* nested loops on one thread */
 	tls_loop = l;
-	l->running = true;
 #ifndef CORO_ASAN
 	overflow_guard_install(l);	/* best effort: a failure only loses the report */
 #endif
@@ -969,7 +967,6 @@ int loop__run(struct coro_loop *l)
 #ifndef CORO_ASAN
 	overflow_guard_remove(l);
 #endif
-	l->running = false;
 	tls_loop = NULL;
 	return err;
 }
