@@ -210,5 +210,19 @@ int main(void)
 	       (unsigned long)st.stacks_mapped, (unsigned long)(st.stack_bytes_touched >> 10),
 	       (unsigned long)(st.stack_bytes_mapped >> 10), st.guard_madvise ? "madvise" : "mprotect");
 	loop__free(l);
+
+	/* The mprotect fallback (kernels before 6.13): same behaviour, two
+	 * mappings per stack instead of one region. */
+	{
+		struct coro_loop_opts o = { .guard_mprotect = 1 };
+
+		T_ASSERT(loop__new(&l, &o) == 0, "loop__new (mprotect)");
+		for (int i = 0; i < 1000; i++)
+			T_ASSERT(coro__spawn(l, many_sleep, NULL, NULL, NULL) == 0, "spawn %d", i);
+		T_ASSERT(loop__run(l) == 0, "run");
+		loop__stats(l, &st);
+		T_ASSERT(!st.guard_madvise && st.spawned == 1000, "fallback stats");
+		loop__free(l);
+	}
 	return T_EXIT_PASS;
 }

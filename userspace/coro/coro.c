@@ -856,7 +856,7 @@ int loop__new(struct coro_loop **out, const struct coro_loop_opts *opts)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	err = stack_pool__init(&l->pool, o.stack_size);
+	err = stack_pool__init(&l->pool, o.stack_size, o.guard_mprotect);
 	if (err)
 		goto err_free;
 	/* DEFER_TASKRUN: completions run when we wait, on our thread, not via

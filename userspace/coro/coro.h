@@ -30,6 +30,8 @@ struct coro_loop_opts {
 	size_t stack_size;	/* usable bytes per coroutine stack; 0 = 64 KiB */
 	unsigned ring_entries;	/* io_uring SQ size; 0 = 4096 */
 	unsigned max_coros;	/* refuse spawns beyond this many live; 0 = no limit */
+	int guard_mprotect;	/* 1: guard pages by mprotect even where the kernel
+				 * has MADV_GUARD_INSTALL (tests, comparisons) */
 };
 
 struct coro_stats {

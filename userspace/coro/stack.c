@@ -35,13 +35,13 @@
 #define CHUNK_MIN_SLOTS 64u
 #define CHUNK_MAX_SLOTS 8192u
 
-int stack_pool__init(struct stack_pool *p, size_t stack_size)
+int stack_pool__init(struct stack_pool *p, size_t stack_size, int force_mprotect)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (page <= 0)
 		return -EINVAL;
-	*p = (struct stack_pool){ .page = (size_t)page, .guard_madvise = -1 };
+	*p = (struct stack_pool){ .page = (size_t)page, .guard_madvise = force_mprotect ? 0 : -1 };
 	p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
 	if (p->stack_size < 2 * p->page)
 		p->stack_size = 2 * p->page;

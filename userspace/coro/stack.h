@@ -31,7 +31,7 @@ struct stack_pool {
 	int guard_madvise;		/* -1 unknown, 1 MADV_GUARD_INSTALL works, 0 mprotect */
 };
 
-int stack_pool__init(struct stack_pool *p, size_t stack_size);
+int stack_pool__init(struct stack_pool *p, size_t stack_size, int force_mprotect);
 int stack_pool__get(struct stack_pool *p, struct stack_slot **out);
 void stack_pool__put(struct stack_pool *p, struct stack_slot *s);
 uint64_t stack_pool__resident(const struct stack_pool *p);	/* bytes, via mincore */
