@@ -86,6 +86,21 @@ struct {
 	__type(value, struct schedtrace_thread);
 } threads SEC(".maps");
 
+/* The live threads' records, tp_btf programs only (the raw_tp twins have no
+ * BTF task pointer to key it with and use `threads` directly).  A task
+ * storage lookup is a helper call that reads a per-task cache slot; the hash
+ * lookup it replaces hashed the tid with jhash and walked a bucket, after
+ * zeroing a 144-byte template on the stack on every event.  A record moves
+ * to `threads` at sched_process_exit (thread_retire); the records of threads
+ * still alive at collection are copied by the `iter_live_btf` task iterator,
+ * which user space runs after detach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct schedtrace_thread);
+} tstore SEC(".maps");
+
 /* tgid -> 1: processes left out by an exclusion (user space drops their
  * records, and says the kernel's own counters still include them). */
 struct {
@@ -122,7 +137,7 @@ static __always_inline void totals_add_lost(void)
 		g->records_lost++;
 }
 
-static __always_inline struct schedtrace_thread *thread_get(struct task_struct *task, u32 tid, u32 tgid)
+static __always_inline struct schedtrace_thread *hash_get(struct task_struct *task, u32 tid, u32 tgid)
 {
 	struct schedtrace_thread *t, zero = {};
 	long err;
@@ -139,6 +154,67 @@ static __always_inline struct schedtrace_thread *thread_get(struct task_struct *
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/* The record of one traced thread.  tp_btf: task storage until the thread
+ * has exited (t->exited), the hash after (thread_retire moved it there);
+ * raw_tp: always the hash. */
+static __always_inline struct schedtrace_thread *thread_get(struct task_struct *task, u32 tid, u32 tgid,
+							     const bool btf)
+{
+	struct schedtrace_thread *t;
+
+	if (!btf)
+		return hash_get(task, tid, tgid);
+	t = bpf_task_storage_get(&tstore, task, NULL, 0);
+	if (t)
+		return t->exited ? hash_get(task, tid, tgid) : t;
+	/* First event of this thread: a zeroed record. */
+	t = bpf_task_storage_get(&tstore, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		totals_add_lost();
+		return NULL;
+	}
+	t->tid = tid;
+	t->tgid = tgid;
+	bpf_probe_read_kernel_str(&t->comm, sizeof(t->comm), &task->comm);
+	return t;
+}
+
+/* Copy a task-storage record into `threads`.  If the tid is already there
+ * (a recycled tid), merge: the documented blind spot, as with the hash. */
+static __always_inline void thread_publish(struct schedtrace_thread *t)
+{
+	struct schedtrace_thread *h;
+	u32 tid = t->tid;
+	long err;
+
+	err = bpf_map_update_elem(&threads, &tid, t, BPF_NOEXIST);
+	if (!err)
+		return;
+	h = err == -EEXIST ? bpf_map_lookup_elem(&threads, &tid) : NULL;
+	if (!h) {
+		totals_add_lost();
+		return;
+	}
+	__sync_fetch_and_add(&h->voluntary, t->voluntary);
+	__sync_fetch_and_add(&h->involuntary, t->involuntary);
+	__sync_fetch_and_add(&h->runq_count, t->runq_count);
+	__sync_fetch_and_add(&h->runq_sum_ns, t->runq_sum_ns);
+	__sync_fetch_and_add(&h->runq_rqclock_ns, t->runq_rqclock_ns);
+	__sync_fetch_and_add(&h->oncpu_ns, t->oncpu_ns);
+	__sync_fetch_and_add(&h->migrations, t->migrations);
+	if (t->runq_max_ns > h->runq_max_ns)
+		h->runq_max_ns = t->runq_max_ns;
+	if (t->exited) {
+		h->run_delay_ns = t->run_delay_ns;
+		h->kernel_nvcsw = t->kernel_nvcsw;
+		h->kernel_nivcsw = t->kernel_nivcsw;
+		h->exited = 1;
+		h->enqueued_ns = t->enqueued_ns;
+		h->oncpu_since_ns = t->oncpu_since_ns;
+		__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
+	}
 }
 
 /* rq->clock of the run queue p is on: the clock run_delay is kept in.  Via
@@ -235,7 +311,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	now = bpf_ktime_get_ns();
 	if (prev_in) {
 		prev_tid = RD(btf, prev, pid);
-		t = thread_get(prev, prev_tid, prev_tgid);
+		t = thread_get(prev, prev_tid, prev_tgid, btf);
 		if (t) {
 			u32 kind;
 
@@ -275,7 +351,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	}
 	if (next_in) {
 		next_tid = RD(btf, next, pid);
-		t = thread_get(next, next_tid, next_tgid);
+		t = thread_get(next, next_tid, next_tgid, btf);
 		if (t) {
 			t->oncpu_since_ns = now;
 			/* Same rq, same __schedule(): prev's reading serves. */
@@ -323,7 +399,7 @@ static __always_inline int on_wakeup(struct task_struct *p, const bool btf)
 	 * sleep) puts nothing on a run queue: no latency to measure. */
 	if (RD(btf, p, on_cpu))
 		return 0;
-	t = thread_get(p, RD(btf, p, pid), tgid);
+	t = thread_get(p, RD(btf, p, pid), tgid, btf);
 	if (!t)
 		return 0;
 	g = totals_get();
@@ -332,8 +408,13 @@ static __always_inline int on_wakeup(struct task_struct *p, const bool btf)
 	/* Plain stores: the switch path only reads these once the task is
 	 * queued, after the wake-up's own rq-lock hold ended. */
 	t->enqueued_ns = bpf_ktime_get_ns();
-	/* Same lock hold as the enqueue: equals the kernel's last_queued. */
-	t->enqueued_clk = task_rq_clock(p, btf);
+	/* The enqueue just stamped sched_info.last_queued with its run queue's
+	 * rq->clock: one load from a task_struct we are already reading,
+	 * instead of chasing p->se.cfs_rq->rq to a (usually remote, so cache
+	 * missing) run queue.  0 only without CONFIG_SCHED_INFO. */
+	t->enqueued_clk = RD(btf, p, sched_info.last_queued);
+	if (!t->enqueued_clk)
+		t->enqueued_clk = task_rq_clock(p, btf);
 	return 0;
 }
 
@@ -386,7 +467,8 @@ static __always_inline void exclude(u32 tgid)
 		g->excluded++;
 }
 
-static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child,
+				   const bool btf)
 {
 	u32 ptgid = BPF_CORE_READ(parent, tgid);
 	u32 ctid = BPF_CORE_READ(child, pid), ctgid = BPF_CORE_READ(child, tgid);
@@ -408,7 +490,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	} else if (g) {
 		g->threads_created++;
 	}
-	thread_get(child, ctid, ctgid);
+	thread_get(child, ctid, ctgid, btf);
 	return 0;
 }
 
@@ -424,14 +506,14 @@ static __always_inline int on_rename(struct task_struct *p)
 	return 0;
 }
 
-static __always_inline int on_exit(struct task_struct *p)
+static __always_inline int on_exit(struct task_struct *p, const bool btf)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct schedtrace_thread *t;
 
 	if (!tgid_traced(tgid))
 		return 0;
-	t = thread_get(p, tid, tgid);
+	t = thread_get(p, tid, tgid, btf);
 	if (!t)
 		return 0;
 	/* The record stays: user space reads exited threads at the end.  The
@@ -440,18 +522,28 @@ static __always_inline int on_exit(struct task_struct *p)
 	t->kernel_nvcsw = BPF_CORE_READ(p, nvcsw);
 	t->kernel_nivcsw = BPF_CORE_READ(p, nivcsw);
 	BPF_CORE_READ_STR_INTO(&t->comm, p, comm);
+	if (btf && !t->exited) {
+		/* Move it to the hash now, not at the final switch: a process
+		 * leader's final switch can come after wait4() returned and
+		 * user space detached, and a reaped task is invisible to the
+		 * iterator.  Later events (that final switch, a preemption on
+		 * the way out) find t->exited and go to the hash. */
+		t->exited = 1;
+		thread_publish(t);
+		return 0;
+	}
 	t->exited = 1;
 	return 0;
 }
 
-static __always_inline int on_migrate(struct task_struct *p)
+static __always_inline int on_migrate(struct task_struct *p, const bool btf)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct schedtrace_thread *t;
 
 	if (!tgid_traced(tgid))
 		return 0;
-	t = thread_get(p, tid, tgid);
+	t = thread_get(p, tid, tgid, btf);
 	if (t)
 		__sync_fetch_and_add(&t->migrations, 1);
 	return 0;
@@ -499,13 +591,13 @@ int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork_btf, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(parent, child);
+	return on_fork(parent, child, true);
 }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(parent, child);
+	return on_fork(parent, child, false);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -523,23 +615,42 @@ int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struc
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit_btf, struct task_struct *p)
 {
-	return on_exit(p);
+	return on_exit(p, true);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(sched_process_exit_raw, struct task_struct *p)
 {
-	return on_exit(p);
+	return on_exit(p, false);
 }
 
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(sched_migrate_task_btf, struct task_struct *p, int dest_cpu)
 {
-	return on_migrate(p);
+	return on_migrate(p, true);
 }
 
 SEC("raw_tp/sched_migrate_task")
 int BPF_PROG(sched_migrate_task_raw, struct task_struct *p, int dest_cpu)
 {
-	return on_migrate(p);
+	return on_migrate(p, false);
+}
+
+
+/* Run by user space after detach (schedtrace_read): copies the records of
+ * traced threads still alive (-p, a grandchild that outlived the command, a
+ * partial run) from task storage into `threads`.  Exited threads were moved
+ * at sched_process_exit and are skipped. */
+SEC("iter/task")
+int iter_live_btf(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct schedtrace_thread *t;
+
+	if (!task)
+		return 0;
+	t = bpf_task_storage_get(&tstore, task, NULL, 0);
+	if (t && !t->exited)
+		thread_publish(t);
+	return 0;
 }

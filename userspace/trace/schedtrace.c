@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -45,6 +46,10 @@ int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o)
 
 		bpf_program__set_autoload(prog, is_btf == use_btf);
 	}
+	/* Run once at collection (schedtrace_read), never attached. */
+	bpf_program__set_autoattach(s->progs.iter_live_btf, false);
+	/* Task storage needs BTF task pointers: tp_btf only. */
+	bpf_map__set_autocreate(s->maps.tstore, use_btf);
 	s->rodata->targ_timeline = timeline;
 	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_pids; i++)
 		s->rodata->targ_exclude_pids[i] = o->exclude_pids[i];
@@ -102,6 +107,37 @@ int schedtrace_attach_all(struct schedtrace *s)
 	return schedtrace__attach(s);
 }
 
+/* tp_btf mode: live threads' records are in task storage, which user space
+ * cannot read; one pass of the iter_live_btf task iterator copies them into
+ * `threads`.  Call after detach, while the threads still exist. */
+static int schedtrace_flush_live(struct schedtrace *s)
+{
+	struct bpf_link *link;
+	char buf[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!bpf_program__autoload(s->progs.iter_live_btf))
+		return 0;
+	link = bpf_program__attach_iter(s->progs.iter_live_btf, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* The program writes nothing: reading to EOF just runs it. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot)
 {
 	int fd = bpf_map__fd(s->maps.threads);
@@ -109,8 +145,11 @@ int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct sch
 	unsigned int *prev = NULL;
 	struct schedtrace_thread v;
 	struct schedtrace_totals *pc;
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), err;
 
+	err = schedtrace_flush_live(s);
+	if (err)
+		return err;
 	/* One copy per possible CPU: sum them, max of the max. */
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
@@ -118,8 +157,7 @@ int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct sch
 	if (!pc)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.totals), &zero, pc)) {
-		int err = -errno;
-
+		err = -errno;
 		free(pc);
 		return err;
 	}
