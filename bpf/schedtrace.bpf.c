@@ -20,8 +20,8 @@
  *
  * Overhead: every sched_switch on the machine costs two inlined array
  * lookups in the traced_tgids bitmap (prev and next); a traced switch adds a
- * hash lookup in `threads` per traced side, one bpf_ktime_get_ns and plain
- * stores.  That is the worst case the lab measures (the threads-mode switch
+ * task-storage lookup per traced side (tp_btf; the raw_tp twins use the
+ * `threads` hash), one bpf_ktime_get_ns and plain stores.  That is the worst case the lab measures (the threads-mode switch
  * workload, two events per ~2 µs switch; scripts/bench-trace.sh).  What made
  * it cheap (measured with kernel.bpf_stats_enabled, notes/tracer.md): in the
  * tp_btf programs task fields are read by direct BTF loads, not
