@@ -21,9 +21,11 @@ while [ $# -gt 0 ]; do
 USAGE: $0 [--quick] [--repeat N]
 
 Runs every experiment of the corolab lab in order (01-http, 02-lifecycle,
-03-cpu-vs-io, 04-memory, 05-switch-cost) into one new results/<timestamp>/
-directory, each mode under the eBPF tracer when root (plain runs otherwise,
-noted in each experiment's NOTES.txt), then 'corolab report' on it.
+03-cpu-vs-io, 04-memory, 05-switch-cost, 06-python) into one new
+results/<timestamp>/ directory, each mode under the eBPF tracer when root
+(plain runs otherwise, noted in each experiment's NOTES.txt), then
+'corolab report' on it.  06-python (the CPython ports) is skipped with a
+note in 06-python/NOTES.txt when no python3 is installed.
 
 OPTIONS:
   --quick       scaled-down parameters: the whole lab in well under a minute
@@ -32,6 +34,7 @@ OPTIONS:
 
 ENVIRONMENT:
   COROLAB       corolab binary (default: build/corolab, then PATH)
+  PYTHON        interpreter for 06-python (default /usr/bin/python3, then PATH)
   RESULTS_BASE  parent of the new timestamp directory (default: results/)
 
 Ctrl-C stops the running experiment and its children, writes PARTIAL with
@@ -85,7 +88,7 @@ trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
 
 failed=()
-for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
+for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost 06-python; do
 	current=$exp
 	rc=0
 	"$LAB_ROOT/lab/$exp.sh" "${args[@]}" &

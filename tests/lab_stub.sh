@@ -55,7 +55,9 @@ printf '{"schema":"corolab.run/1","workload":"%s","mode":"%s","tasks":%s,"worker
 mv "\$out.tmp" "\$out"
 STUB
 chmod +x "$tmp/corolab"
-export COROLAB=$tmp/corolab RESULTS_BASE=$tmp/results COROLAB_GNUPLOT=/nonexistent
+# No python3 for 06-python: it must be skipped with a note, not fail the lab
+# (and the stub's server would not answer the Python ports anyway).
+export COROLAB=$tmp/corolab RESULTS_BASE=$tmp/results COROLAB_GNUPLOT=/nonexistent PYTHON=$tmp/no-python3
 
 # Usage errors exit 2.
 rc=0; "$root/lab/all.sh" --repeat x >/dev/null 2>&1 || rc=$?; [ "$rc" -eq 2 ] || fail "--repeat x: exit $rc"
@@ -72,6 +74,8 @@ for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
 	grep -q 'plain runs' "$r/$e/NOTES.txt" || fail "$e does not note the missing trace"
 done
 [ "$(find "$r/03-cpu-vs-io" -name '*.json' | wc -l)" -eq 9 ] || fail "03 should have 9 runs"
+grep -q '^skipped: no usable python3' "$r/06-python/NOTES.txt" || fail "06-python without python3 not noted as skipped"
+[ -z "$(find "$r/06-python" -name '*.json')" ] || fail "06-python wrote results without python3"
 [ -e "$r/PARTIAL" ] && fail "complete run left PARTIAL: $(cat "$r/PARTIAL")"
 [ -s "$r/report.md" ] || fail "no report.md"
 grep -q '"cores"' "$r/env.json" || fail "env.json incomplete"

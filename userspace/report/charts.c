@@ -127,12 +127,12 @@ static void fnum(FILE *f, double v)
 }
 
 static const struct rgroup *find_row(const struct rset *s, const char *w, int gil, int scaled,
-				     const char *mode)
+				     int py, const char *mode)
 {
 	for (size_t i = 0; i < s->ng; i++) {
 		const struct rgroup *g = &s->g[i];
 
-		if (!strcmp(g->workload, w) && g->gil == gil && g->scaled == scaled &&
+		if (!strcmp(g->workload, w) && g->gil == gil && g->scaled == scaled && g->py == py &&
 		    !strcmp(g->mode, mode))
 			return g;
 	}
@@ -156,13 +156,14 @@ static void chart_time(struct chartctx *c)
 
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->g[j].workload, g->workload) && s->g[j].gil == g->gil &&
-			    s->g[j].scaled == g->scaled)
+			    s->g[j].scaled == g->scaled && s->g[j].py == g->py)
 				seen = 1;
 		if (seen)
 			continue;
-		fprintf(f, "\"%s%s%s\"", g->workload, g->gil ? " gil" : "", g->scaled ? " scaled" : "");
+		fprintf(f, "\"%s%s%s%s\"", g->py ? "py " : "", g->workload, g->gil ? " gil" : "",
+			g->scaled ? " scaled" : "");
 		for (int m = 0; m < NMODES; m++) {
-			const struct rgroup *x = find_row(s, g->workload, g->gil, g->scaled, modes[m]);
+			const struct rgroup *x = find_row(s, g->workload, g->gil, g->scaled, g->py, modes[m]);
 			double lo = NAN, hi = NAN, med = x ? rgroup_stat(x, "wall_s", &lo, &hi) : NAN;
 
 			fnum(f, med);
@@ -212,7 +213,8 @@ static void chart_switches(struct chartctx *c)
 		if (g->scaled || isnan(v) || strcmp(g->workload, "spawn") == 0 ||
 		    strcmp(g->workload, "switch") == 0)
 			continue;
-		fprintf(f, "\"%s%s %s\"", g->workload, g->gil ? "+gil" : "", short_mode(g->mode));
+		fprintf(f, "\"%s%s%s %s\"", g->py ? "py " : "", g->workload, g->gil ? "+gil" : "",
+			short_mode(g->mode));
 		fnum(f, v + 1);	/* +1: log scale has no zero; stated on the axis */
 		fnum(f, iv + 1);
 		fputc('\n', f);
@@ -247,8 +249,8 @@ static void chart_runq(struct chartctx *c)
 		double sum[64] = { 0 };
 		size_t nslot = 0, reps = 0;
 
-		if (strcmp(g->workload, "cpu"))
-			continue;
+		if (strcmp(g->workload, "cpu") || g->py)
+			continue;	/* the C experiment; python.c tabulates CPython's */
 		for (size_t r = 0; r < g->n; r++) {
 			json_t *h = g->trace[r] ? rj_get(g->trace[r], "totals.runq_latency.log2_hist_us") : NULL;
 			size_t k;
@@ -312,7 +314,7 @@ static void chart_memory(struct chartctx *c)
 
 		if (strcmp(g->workload, "spawn") || isnan(rss))
 			continue;
-		fprintf(f, "\"%s x%ld\"", g->mode, g->tasks);
+		fprintf(f, "\"%s%s x%ld\"", g->py ? "py " : "", g->mode, g->tasks);
 		fnum(f, rss / 1024);
 		fnum(f, g->tasks ? pf / (double)g->tasks : NAN);
 		fputc('\n', f);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report.h"
@@ -38,7 +39,8 @@
 #define POOL_MODEL_TOL 0.25
 /* C9: below this coroutines did not beat threads at all. */
 #define IO_SPEEDUP_MIN 1.1
-/* C6, C8, C14, C15 need an otherwise idle machine.  N CPU-bound tasks on C
+/* C6, C7, C8, C13, C14, C15 need an otherwise idle machine (C7, C13: a
+ * starved sequential or coroutine run fakes a speed-up or hides one).  N CPU-bound tasks on C
  * free cores keep max(N - C, 0) of them waiting, so their run-queue delay
  * (task->sched_info.run_delay, summed) is about max(N - C, 0) x wall.  More
  * than BUSY_DELAY_SLACK times that, plus BUSY_DELAY_FLOOR x wall, means other
@@ -47,6 +49,23 @@
 #define BUSY_DELAY_FLOOR 0.10
 /* C10: threads and coroutines this close (relative) took "the same time". */
 #define SLEEP_EQUAL_TOL 0.05
+
+/* The "Python (measured)" column judges each claim again on the CPython runs
+ * (lab/06-python.sh); the C constants above apply unchanged unless a rule
+ * below says otherwise, and the same busy-machine guard protects the same
+ * claims (C6, C7, C8, C13, C14, C15).
+ *
+ * C6 (Python): CPU-bound threads under the real GIL took at least this
+ * fraction of the sequential wall time: they did not overlap (= 1 /
+ * NO_SPEEDUP_MAX, the C side's "no speed-up" bound, seen from the other side). */
+#define PY_GIL_WALL_RATIO_MIN (1.0 / NO_SPEEDUP_MAX)
+/* C6, C8, C14, C15 (Python): a sequential CPU run shorter than this is
+ * dominated by interpreter and pool start-up (~20 ms per process here), so
+ * speed-ups say nothing about the GIL: scale up (lab without --quick). */
+#define PY_CPU_MIN_WALL_S 0.2
+/* C6 (Python): a worker thread counts as having run if it got at least this
+ * share of the run's total on-CPU time (the pool's idle helpers do not). */
+#define PY_ONCPU_MIN_SHARE 0.02
 
 const char *verdict_name(enum verdict v)
 {
@@ -178,24 +197,377 @@ static int starved(const struct rgroup *g, double *delay, double *wall, double *
 	       *delay > BUSY_DELAY_SLACK * *expect + BUSY_DELAY_FLOOR * *wall;
 }
 
-/* Overrides r with "not measured" if a run it relies on was starved of CPU
- * by other work (see BUSY_DELAY_SLACK); keeps the evidence, says why. */
-static void busy_guard(struct claim_result *r, const struct rgroup *g1, const struct rgroup *g2,
-		       const struct rgroup *g3)
+/* Overrides *v with "not measured" if a run it relies on was starved of CPU
+ * by other work (see BUSY_DELAY_SLACK); keeps the evidence, says why.  The
+ * same rule for the C verdict and the Python column. */
+static void busy_guard_v(enum verdict *v, char *why, size_t whylen, const struct rgroup *g1,
+			 const struct rgroup *g2, const struct rgroup *g3)
 {
 	const struct rgroup *gs[] = { g1, g2, g3 };
 	double d, w, e;
 
-	if (r->verdict == V_NOT_MEASURED)
+	if (*v == V_NOT_MEASURED)
 		return;
 	for (int i = 0; i < 3; i++) {
 		if (!gs[i] || !starved(gs[i], &d, &w, &e))
 			continue;
-		r->verdict = V_NOT_MEASURED;
-		put(r->why, sizeof(r->why), "the machine was busy: %s waited %.2f s for a CPU in a "
+		*v = V_NOT_MEASURED;
+		put(why, whylen, "the machine was busy: %s waited %.2f s for a CPU in a "
 		    "%.2f s run (its own tasks explain %.2f s), so other work held the cores; rerun "
 		    "on an idle machine", gs[i]->label, d, w, e);
 		return;
+	}
+}
+
+static void busy_guard(struct claim_result *r, const struct rgroup *g1, const struct rgroup *g2,
+		       const struct rgroup *g3)
+{
+	busy_guard_v(&r->verdict, r->why, sizeof(r->why), g1, g2, g3);
+}
+
+/* ---- the "Python (measured)" column ---- */
+
+static const struct rgroup *pyg(const struct rset *s, const char *w, const char *mode)
+{
+	return rset_find_rt(s, 1, w, mode, -1, 0);
+}
+
+static void add(char *b, size_t len, const char *fmt, ...)
+{
+	size_t l = strlen(b);
+	va_list ap;
+
+	if (l >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b + l, len - l, fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* On-CPU time per thread of g's first traced repeat, largest first, in ms
+ * ("71, 17, 8, 8"); returns how many threads got at least
+ * PY_ONCPU_MIN_SHARE of the total, -1 without per-thread data. */
+static int oncpu_spread(const struct rgroup *g, char *b, size_t len)
+{
+	json_t *th = g && g->trace[0] ? json_object_get(g->trace[0], "threads") : NULL;
+	double v[64], tot = 0;
+	size_t n = 0, i;
+	json_t *t;
+	int ran = 0;
+
+	b[0] = '\0';
+	json_array_foreach(th, i, t) {
+		double x = rj_num(t, "oncpu_ns");
+
+		if (!isnan(x) && n < 64) {
+			v[n++] = x;
+			tot += x;
+		}
+	}
+	if (!n || tot <= 0)
+		return -1;
+	qsort(v, n, sizeof(*v), cmp_desc);
+	for (i = 0; i < n; i++) {
+		ran += v[i] >= PY_ONCPU_MIN_SHARE * tot;
+		if (i < 6)
+			add(b, len, "%s%.0f", i ? ", " : "", v[i] / 1e6);
+	}
+	if (n > 6)
+		add(b, len, ", … (%zu threads)", n);
+	return ran;
+}
+
+static void py_set(struct claim_result *r, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->py_has = 1;
+	r->py_verdict = v;
+	va_start(ap, fmt);
+	vsnprintf(r->py_why, sizeof(r->py_why), fmt, ap);
+	va_end(ap);
+}
+
+/* A CPython CPU run too short to show anything but start-up: says so and
+ * returns 1. */
+static int py_too_short(struct claim_result *r, const struct rgroup *seq)
+{
+	double w = med(seq, "wall_s");
+
+	if (!(w < PY_CPU_MIN_WALL_S))
+		return 0;
+	py_set(r, V_NOT_MEASURED, "too little work: sequential took %.3f s (< %.1f s), so "
+	       "interpreter and pool start-up dominate; run the lab without --quick", w,
+	       PY_CPU_MIN_WALL_S);
+	return 1;
+}
+
+/* The original program's own printed figure at a dotted path of its
+ * summary.json, NAN when absent. */
+static double orig_num(const struct rset *s, const char *path)
+{
+	const struct rorig *o = rset_original(s);
+
+	return o ? rj_num(o->summary, path) : NAN;
+}
+
+static void py_claim(const struct rset *s, struct claim_result *r)
+{
+	const struct rgroup *a, *b, *c;
+	double x, y, z, w;
+	char *ev = r->py_evidence;
+	size_t el = sizeof(r->py_evidence);
+	const char *id = r->id;
+
+	ev[0] = '\0';
+	if (!strcmp(id, "C1")) {
+		a = pyg(s, "cpu", "threads");
+		b = pyg(s, "cpu", "coroutines");
+		x = med(a, "trace.totals.ctx_switches.involuntary");
+		y = med(b, "trace.totals.ctx_switches.involuntary");
+		if (isnan(x) || isnan(y))
+			return;
+		z = med(a, "trace.totals.ctx_switches.voluntary");
+		w = med(b, "trace.totals.ctx_switches.voluntary");
+		add(ev, el, "cpu, %ld tasks: involuntary switches threads %.0f vs asyncio %.0f; "
+		    "voluntary %.0f vs %.0f", a->tasks, x, y, z, w);
+		if (x >= SCHED_MIN_INVOL && x >= SCHED_INVOL_RATIO * fmax(y, 1))
+			py_set(r, V_SUPPORTED, "the kernel preempted the threads %.0f× as often; asyncio "
+			       "tasks switch only at an await", x / fmax(y, 1));
+		else if (z >= SCHED_INVOL_RATIO * fmax(w, 1))
+			py_set(r, V_NUANCED, "the threads were rarely preempted: under the GIL they "
+			       "mostly sleep waiting for the lock (voluntary switches), so the interpreter's "
+			       "5 ms hand-off, not the kernel, decides which thread runs Python");
+		else
+			py_set(r, V_NUANCED, "no clear split between the threads' and asyncio's switch "
+			       "counters at this scale");
+	} else if (!strcmp(id, "C2")) {
+		a = pyg(s, "spawn", "threads");
+		x = med(a, "rss_per_task_bytes");
+		if (isnan(x))
+			return;
+		add(ev, el, "%ld threads (ThreadPoolExecutor): %.1f KiB resident per thread", a->tasks,
+		    kib(x));
+		py_set(r, x >= STACK_CLAIM_RSS_MIN ? V_SUPPORTED : x < STACK_RESIDENT_MAX ? V_REFUTED :
+		       V_NUANCED, x >= STACK_CLAIM_RSS_MIN ? "each thread kept megabytes resident" :
+		       x < STACK_RESIDENT_MAX ? "a CPython thread is an 8 MB reservation too; only the "
+		       "pages it touches (and its PyThreadState) become memory" :
+		       "more than a few pages but far from 8 MB resident");
+	} else if (!strcmp(id, "C3")) {
+		a = pyg(s, "spawn", "coroutines");
+		x = med(a, "rss_per_task_bytes");
+		if (isnan(x))
+			return;
+		add(ev, el, "%ld asyncio tasks: %.2f KiB resident each", a->tasks, kib(x));
+		y = med(a, "rss_kb.after_create_unstarted") - med(a, "rss_kb.before");
+		if (!isnan(y) && a->tasks)
+			add(ev, el, " (%.2f KiB at the write-up's unstarted snapshot)", y / (double)a->tasks);
+		py_set(r, x <= FEW_KB_MAX ? V_SUPPORTED : x <= FEW_KB_NUANCED_MAX ? V_NUANCED : V_REFUTED,
+		       x <= FEW_KB_MAX ? "an asyncio task is a few Python objects (frame, Task, timer "
+		       "handle) and has no stack of its own" :
+		       x <= FEW_KB_NUANCED_MAX ? "tens of KB: more than \"a few\"" :
+		       "an asyncio task cost as much as a thread here");
+	} else if (!strcmp(id, "C4") || !strcmp(id, "C5")) {
+		int sw = !strcmp(id, "C5");
+		const char *f = sw ? "ns_per_switch" : "create_ns_per_task";
+
+		a = pyg(s, sw ? "switch" : "spawn", "threads");
+		b = pyg(s, sw ? "switch" : "spawn", "coroutines");
+		c = pyg(s, sw ? "switch" : "spawn", "processes");
+		x = med(a, f);
+		y = med(b, f);
+		if (isnan(x) || isnan(y))
+			return;
+		add(ev, el, "%s: threads %.0f ns, asyncio %.0f ns (%.1f×)", sw ? "per switch" :
+		    "create+start per task", x, y, x / y);
+		if (!isnan(med(c, f)))
+			add(ev, el, "; processes %.0f ns", med(c, f));
+		py_set(r, x / y >= COST_RATIO_CLEAR ? V_SUPPORTED : x / y >= COST_RATIO_NONE ?
+		       V_NUANCED : V_REFUTED, x / y >= COST_RATIO_CLEAR ?
+		       "an order of magnitude apart, as in C" : x / y >= COST_RATIO_NONE ?
+		       "cheaper, but the interpreter's own cost per step (µs) narrows the gap far "
+		       "below C's" : "about the same: interpreter overhead dominates both");
+	} else if (!strcmp(id, "C6") || !strcmp(id, "C8") || !strcmp(id, "C14")) {
+		char spread[160];
+		int ran;
+
+		a = pyg(s, "cpu", "threads");
+		b = pyg(s, "cpu", "sequential");
+		if (isnan(med(a, "wall_s")) || isnan(med(b, "wall_s")))
+			return;
+		x = med(a, "wall_s") / med(b, "wall_s");
+		ran = oncpu_spread(a, spread, sizeof(spread));
+		add(ev, el, "cpu under the real GIL: sequential %.3f s, %ld threads %.3f s (%.2f× "
+		    "sequential)", med(b, "wall_s"), a->tasks, med(a, "wall_s"), x);
+		if (!strcmp(id, "C6")) {
+			y = med(a, "trace.totals.ctx_switches.voluntary");
+			z = med(b, "trace.totals.ctx_switches.voluntary");
+			if (!isnan(y) && !isnan(z))
+				add(ev, el, "; voluntary switches %.0f vs %.0f, syscalls %+.0f", y, z,
+				    med(a, "trace.totals.syscalls") - med(b, "trace.totals.syscalls"));
+			if (ran > 0)
+				add(ev, el, "; on-CPU per thread %s ms", spread);
+			if (!isnan(orig_num(s, "cpu.threads_s")))
+				add(ev, el, "; original program: CPU threads %.2f s, coroutines %.2f s",
+				    orig_num(s, "cpu.threads_s"), orig_num(s, "cpu.coroutines_s"));
+		}
+		if (py_too_short(r, b))
+			return;
+		if (!strcmp(id, "C6")) {
+			if (x >= PY_GIL_WALL_RATIO_MIN)
+				py_set(r, V_SUPPORTED, "the threads took as long as one thread doing all "
+				       "the work%s: the GIL let one run Python at a time",
+				       ran > 1 ? ", their CPU time spread over several threads" : "");
+			else
+				py_set(r, V_REFUTED, "the threads finished in %.0f%% of the sequential "
+				       "time: the work overlapped", 100 * x);
+		} else if (!strcmp(id, "C8")) {
+			py_set(r, 1 / x < NO_SPEEDUP_MAX ? V_SUPPORTED : 1 / x >= PAR_SPEEDUP_MIN ?
+			       V_REFUTED : V_NUANCED, 1 / x < NO_SPEEDUP_MAX ?
+			       "true in CPython: the threads did not speed the work up" :
+			       1 / x >= PAR_SPEEDUP_MIN ? "the CPython threads ran in parallel" :
+			       "a small speed-up: more than noise, less than a core");
+		} else {
+			py_set(r, 1 / x >= PAR_SPEEDUP_MIN ? V_SUPPORTED : V_REFUTED,
+			       1 / x >= PAR_SPEEDUP_MIN ? "the CPython threads used several cores" :
+			       "not for Python code: under the GIL the threads ran one at a time");
+		}
+		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+	} else if (!strcmp(id, "C7") || !strcmp(id, "C13")) {
+		a = pyg(s, "cpu", "coroutines");
+		b = pyg(s, "cpu", "sequential");
+		if (isnan(med(a, "wall_s")) || isnan(med(b, "wall_s")))
+			return;
+		x = med(b, "wall_s") / med(a, "wall_s");
+		add(ev, el, "cpu: asyncio on %.0f OS thread(s) %.3f s, sequential %.3f s (speed-up "
+		    "%.2f×)", med(a, "os_threads"), med(a, "wall_s"), med(b, "wall_s"), x);
+		if (!strcmp(id, "C7"))
+			py_set(r, x < NO_SPEEDUP_MAX ? V_SUPPORTED : V_REFUTED, x < NO_SPEEDUP_MAX ?
+			       "the coroutines never await, so they run one after another" :
+			       "the asyncio run was faster than sequential");
+		else
+			py_set(r, x < NO_SPEEDUP_MAX ? V_NUANCED : V_SUPPORTED, x < NO_SPEEDUP_MAX ?
+			       "asyncio runs in the one thread that holds the GIL: nothing to be "
+			       "limited by, and nothing gained" : "the asyncio run beat sequential");
+		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+	} else if (!strcmp(id, "C9")) {
+		a = pyg(s, "http", "threads");
+		b = pyg(s, "http", "coroutines");
+		long t = a ? a->tasks : 0, wk = a ? (long)med(a, "workers") : 0;
+
+		x = med(a, "wall_s");
+		y = med(b, "wall_s");
+		z = orig_num(s, "http.threading.total_time_s");
+		w = orig_num(s, "http.asyncio.total_time_s");
+		if (isnan(x) || isnan(y)) {
+			/* No port run: the original program's own figures (its
+			 * 50 requests on a pool of 20). */
+			if (isnan(z) || isnan(w))
+				return;
+			x = z;
+			y = w;
+			t = (long)orig_num(s, "http.threading.requests");
+			t = t > 0 ? t : 50;
+			wk = 20;
+			add(ev, el, "original program: %ld requests, threads (pool 20) %.2f s, asyncio "
+			    "%.2f s (%.2f×, printed %.2fx)", t, z, w, z / w,
+			    orig_num(s, "http.speedup_printed"));
+		} else {
+			add(ev, el, "%ld requests: pool of %ld threads %.3f s, asyncio %.3f s (%.2f×)",
+			    t, wk, x, y, x / y);
+			if (!isnan(z) && !isnan(w))
+				add(ev, el, "; original program: %.2f s vs %.2f s, printed %.2fx", z, w,
+				    orig_num(s, "http.speedup_printed"));
+		}
+		double model = pool_model_ratio(t, wk);
+
+		add(ev, el, "; pool-size model %.2f×", model);
+		if (x / y < IO_SPEEDUP_MIN)
+			py_set(r, V_REFUTED, "asyncio was not faster than the thread pool");
+		else if (fabs((x / y) / model - 1) <= POOL_MODEL_TOL)
+			py_set(r, V_NUANCED, "the speed-up is what a pool of %ld threads for %ld requests "
+			       "predicts: the pool size, not asyncio, explains it", wk, t);
+		else
+			py_set(r, x / y >= PAR_SPEEDUP_MIN ? V_SUPPORTED : V_NUANCED,
+			       "faster than the pool-size model explains, so per-request overhead "
+			       "matters too");
+	} else if (!strcmp(id, "C10")) {
+		a = pyg(s, "sleep", "threads");
+		b = pyg(s, "sleep", "coroutines");
+		x = med(a, "wall_s");
+		y = med(b, "wall_s");
+		if (isnan(x) || isnan(y))
+			return;
+		add(ev, el, "%ld sleeps: threads %.3f s, asyncio %.3f s", a->tasks, x, y);
+		if (!isnan(orig_num(s, "io.threads_s")))
+			add(ev, el, "; original program printed %.2f s vs %.2f s",
+			    orig_num(s, "io.threads_s"), orig_num(s, "io.coroutines_s"));
+		if (fabs(x / y - 1) <= SLEEP_EQUAL_TOL)
+			py_set(r, V_REFUTED, "the same time: a sleeping thread releases the GIL, so a "
+			       "thread per task waits in parallel");
+		else
+			py_set(r, y < x ? V_SUPPORTED : V_REFUTED, y < x ?
+			       "asyncio finished measurably sooner" : "threads finished sooner");
+	} else if (!strcmp(id, "C11")) {
+		a = pyg(s, "spawn", "coroutines");
+		b = pyg(s, "spawn", "threads");
+		x = med(a, "rss_kb.after_create") - med(a, "rss_kb.before");
+		y = med(b, "rss_kb.after_create") - med(b, "rss_kb.before");
+		if (isnan(x) || isnan(y) || !a->tasks || !b->tasks)
+			return;
+		add(ev, el, "RSS growth: %ld asyncio tasks %+.0f KiB, %ld threads %+.0f KiB", a->tasks,
+		    x, b->tasks, y);
+		if (a->tasks != b->tasks)
+			py_set(r, V_NUANCED, "per task an asyncio task costs %.1f× less than a thread, "
+			       "but %ld against %ld is not a like-for-like total",
+			       x > 0 ? (y / b->tasks) / (x / a->tasks) : NAN, a->tasks, b->tasks);
+		else
+			py_set(r, x < y ? V_SUPPORTED : V_REFUTED, "same task count, %s total",
+			       x < y ? "asyncio used less" : "asyncio used no less");
+	} else if (!strcmp(id, "C12")) {
+		a = rset_find_rt(s, 1, "spawn", "coroutines", -1, 1);
+		b = rset_find_rt(s, 1, "spawn", "threads", -1, 1);
+		if (!a || !b)
+			return;
+		add(ev, el, "%ld asyncio tasks: %.0f ok; %ld threads: %.0f ok", a->tasks,
+		    med(a, "ok"), b->tasks, med(b, "ok"));
+		py_set(r, med(a, "ok") >= (double)a->tasks && a->tasks > b->tasks ? V_NUANCED :
+		       V_REFUTED, med(a, "ok") >= (double)a->tasks && a->tasks > b->tasks ?
+		       "asyncio scaled further, but the threads also ran" :
+		       "the asyncio scale-up did not complete");
+	} else if (!strcmp(id, "C15")) {
+		a = pyg(s, "cpu", "processes");
+		b = pyg(s, "cpu", "sequential");
+		if (isnan(med(a, "wall_s")) || isnan(med(b, "wall_s")))
+			return;
+		x = med(b, "wall_s") / med(a, "wall_s");
+		add(ev, el, "cpu: sequential %.3f s, ProcessPoolExecutor(%.0f) %.3f s (speed-up %.2f×)",
+		    med(b, "wall_s"), med(a, "workers"), med(a, "wall_s"), x);
+		if (py_too_short(r, b))
+			return;
+		py_set(r, x >= PAR_SPEEDUP_MIN ? V_SUPPORTED : V_REFUTED, x >= PAR_SPEEDUP_MIN ?
+		       "one interpreter, one GIL per process: the cores were used" :
+		       "the process pool did not speed the work up here");
+		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+	} else if (!strcmp(id, "C16")) {
+		a = pyg(s, "lifecycle", "coroutines");
+		b = pyg(s, "lifecycle", "threads");
+		long ca = distinct_tids(a), cb = distinct_tids(b);
+
+		if (ca <= 0 || cb <= 0)
+			return;
+		add(ev, el, "%ld tasks: asyncio events on %ld OS thread(s), thread events on %ld",
+		    a->tasks, ca, cb);
+		py_set(r, ca == 1 && cb >= 2 ? V_SUPPORTED : V_REFUTED, ca == 1 && cb >= 2 ?
+		       "every asyncio state change happened on the same kernel thread" :
+		       "the event log does not show that split");
 	}
 }
 
@@ -371,6 +743,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"the coroutine run was faster than sequential");
 	}
 
+	busy_guard(r, a, b, NULL);
+
 	/* C8 */
 	CLAIM("C8", "CPU-bound work cannot be parallelised with threads (the GIL argument, "
 		    "generalised)")
@@ -505,6 +879,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
+	busy_guard(r, a, b, NULL);
+
 	/* C14 */
 	CLAIM("C14", "Threads give true parallelism on a multi-core machine")
 	a = rset_find(s, "cpu", "threads", 0, 0);
@@ -569,24 +945,44 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"the event log does not show that split");
 	}
 #undef CLAIM
+	for (size_t i = 0; i < n; i++)
+		py_claim(s, &out[i]);
 	return n;
 }
 
 void ledger__write(const struct rset *s, FILE *md)
 {
 	struct claim_result res[LEDGER_MAX_CLAIMS];
-	size_t n = ledger__eval(s, res, LEDGER_MAX_CLAIMS), count[4] = { 0 };
+	size_t n = ledger__eval(s, res, LEDGER_MAX_CLAIMS), count[4] = { 0 }, pycount[4] = { 0 };
+	size_t npy = 0;
 
 	fprintf(md, "## Claims ledger\n\n"
 		    "Each claim of the write-up, the evidence from this run and a verdict computed "
-		    "by the rules in `userspace/report/ledger.c` (explained in notes/claims.md).\n\n"
-		    "| # | claim (write-up) | evidence (this run) | verdict | why |\n"
-		    "|---|---|---|---|---|\n");
+		    "by the rules in `userspace/report/ledger.c` (explained in notes/claims.md).  "
+		    "The last column judges the same claim on the CPython runs of 06-python "
+		    "(the write-up's own language) by their own rules; \"—\" where no Python "
+		    "run measures it.\n\n"
+		    "| # | claim (write-up) | evidence (this run) | verdict | why | Python (measured) |\n"
+		    "|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < n; i++) {
-		count[res[i].verdict]++;
-		fprintf(md, "| %s | %s | %s | **%s** | %s |\n", res[i].id, res[i].claim, res[i].evidence,
-			verdict_name(res[i].verdict), res[i].why);
+		const struct claim_result *r = &res[i];
+
+		count[r->verdict]++;
+		fprintf(md, "| %s | %s | %s | **%s** | %s | ", r->id, r->claim, r->evidence,
+			verdict_name(r->verdict), r->why);
+		if (r->py_has) {
+			npy++;
+			pycount[r->py_verdict]++;
+			fprintf(md, "%s%s**%s**: %s |\n", r->py_evidence, r->py_evidence[0] ? " → " : "",
+				verdict_name(r->py_verdict), r->py_why);
+		} else {
+			fprintf(md, "— |\n");
+		}
 	}
 	fprintf(md, "\n%zu claims: %zu supported, %zu refuted, %zu nuanced, %zu not measured.\n", n,
 		count[V_SUPPORTED], count[V_REFUTED], count[V_NUANCED], count[V_NOT_MEASURED]);
+	if (npy)
+		fprintf(md, "Python (measured): %zu claims judged on CPython: %zu supported, %zu "
+			    "refuted, %zu nuanced, %zu not measured.\n", npy, pycount[V_SUPPORTED],
+			pycount[V_REFUTED], pycount[V_NUANCED], pycount[V_NOT_MEASURED]);
 }

@@ -108,6 +108,8 @@ static int cmp_group(const void *a, const void *b)
 
 	if ((c = strcmp(x->experiment, y->experiment)) || (c = strcmp(x->workload, y->workload)))
 		return c;
+	if (x->py != y->py)
+		return x->py - y->py;
 	if (x->gil != y->gil)
 		return x->gil - y->gil;
 	if (x->scaled != y->scaled)
@@ -120,6 +122,7 @@ static int cmp_group(const void *a, const void *b)
 static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e)
 {
 	const char *w = rj_str(e->run, "workload"), *m = rj_str(e->run, "mode");
+	const char *rt = rj_str(e->run, "runtime");
 	int gil = rj_num(e->run, "params.gil") == 1.0;
 	double t = rj_num(e->run, "tasks");
 	long tasks = isnan(t) ? 0 : (long)t;
@@ -131,7 +134,7 @@ static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e
 		struct rgroup *x = &s->g[i];
 
 		if (!strcmp(x->experiment, exp) && !strcmp(x->workload, w) && !strcmp(x->mode, m) &&
-		    x->gil == gil && x->tasks == tasks) {
+		    x->gil == gil && x->tasks == tasks && !strcmp(x->runtime, rt ? rt : "")) {
 			g = x;
 			break;
 		}
@@ -149,6 +152,8 @@ static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e
 		snprintf(g->mode, sizeof(g->mode), "%s", m);
 		g->gil = gil;
 		g->tasks = tasks;
+		snprintf(g->runtime, sizeof(g->runtime), "%s", rt ? rt : "");
+		g->py = !strncmp(g->runtime, "cpython", 7);
 	}
 	json_t **nr = realloc(g->run, (g->n + 1) * sizeof(*nr));
 
@@ -166,6 +171,74 @@ static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e
 	if (e->trace)
 		s->traced = 1;
 	return 0;
+}
+
+#define SCHEMA_ORIGINAL "corolab.original/1"
+
+/* path holds the write-up's original program's summary (corolab.original/1,
+ * written by lab/python/parse_original.py): keep it, with the trace.json
+ * run_original.sh writes beside it.  rdoc does not know this schema (it is
+ * not a measurement compare could line up), so the report reads it here.
+ * 1 = kept, 0 = not such a file, -errno. */
+static int try_original(struct rset *s, const char *where, const char *path, const char *dir)
+{
+	json_t *j = json_load_file(path, 0, NULL), *tr;
+	const char *schema = json_string_value(json_object_get(j, "schema"));
+	char tp[PATH_MAX + 16];
+	struct rorig *no;
+
+	if (!schema || strcmp(schema, SCHEMA_ORIGINAL)) {
+		json_decref(j);
+		return 0;
+	}
+	no = realloc(s->orig, (s->norig + 1) * sizeof(*no));
+	if (!no) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	s->orig = no;
+	no = &s->orig[s->norig++];
+	memset(no, 0, sizeof(*no));
+	snprintf(no->where, sizeof(no->where), "%s", where);
+	no->summary = j;
+	snprintf(tp, sizeof(tp), "%s/trace.json", dir);
+	tr = json_load_file(tp, 0, NULL);
+	schema = json_string_value(json_object_get(tr, "schema"));
+	if (schema && !strcmp(schema, "corolab.trace/1"))
+		no->trace = tr;
+	else
+		json_decref(tr);
+	return 1;
+}
+
+/* Subdirectories of an experiment hold a program's own output (06-python/
+ * original/): only its corolab.original/1 summary is a result; its other
+ * files are not lab results and are neither read nor listed as unreadable. */
+static int load_subdirs(struct rset *s, const char *exp, const char *sub)
+{
+	char **dirs = NULL;
+	size_t nd = 0;
+	int ret = list_dir(sub, 1, &dirs, &nd);
+
+	for (size_t i = 0; !ret && i < nd; i++) {
+		char d[PATH_MAX + 256], **files = NULL, where[256];
+		size_t nf = 0;
+
+		snprintf(d, sizeof(d), "%s/%s", sub, dirs[i]);
+		snprintf(where, sizeof(where), "%s/%s", exp, dirs[i]);
+		if (list_dir(d, 0, &files, &nf))
+			continue;	/* unreadable program output: not a result either */
+		for (size_t j = 0; !ret && j < nf; j++) {
+			char path[PATH_MAX + 512];
+
+			snprintf(path, sizeof(path), "%s/%s", d, files[j]);
+			ret = try_original(s, where, path, d);
+			ret = ret < 0 ? ret : 0;
+		}
+		free_strs(files, nf);
+	}
+	free_strs(dirs, nd);
+	return ret;
 }
 
 int rset__load(struct rset *s, const char *dir)
@@ -189,6 +262,12 @@ int rset__load(struct rset *s, const char *dir)
 
 			snprintf(path, sizeof(path), "%s/%s", sub, files[j]);
 			if (rdoc__load(&d, path, err, sizeof(err))) {
+				if ((ret = try_original(s, s->experiments[i], path, sub)) < 0)
+					goto fail_files;
+				if (ret == 1) {
+					ret = 0;
+					continue;
+				}
 				snprintf(prob, sizeof(prob), "%s/%s: %s", s->experiments[i], files[j], err);
 				if ((ret = push_str(&s->problems, &s->nproblems, prob)))
 					goto fail_files;
@@ -217,6 +296,8 @@ int rset__load(struct rset *s, const char *dir)
 			}
 		}
 		free_strs(files, nf);
+		if ((ret = load_subdirs(s, s->experiments[i], sub)))
+			goto fail;
 		continue;
 fail_files:
 		free_strs(files, nf);
@@ -232,11 +313,11 @@ fail_files:
 
 			if (i != j && !strcmp(g->experiment, o->experiment) &&
 			    !strcmp(g->workload, o->workload) && !strcmp(g->mode, o->mode) &&
-			    g->gil == o->gil && o->tasks * 2 <= g->tasks)
+			    g->gil == o->gil && !strcmp(g->runtime, o->runtime) && o->tasks * 2 <= g->tasks)
 				g->scaled = 1;
 		}
-		snprintf(g->label, sizeof(g->label), "%s %s%s (%ld tasks)", g->workload, g->mode,
-			 g->gil ? " gil" : "", g->tasks);
+		snprintf(g->label, sizeof(g->label), "%s%s %s%s (%ld tasks)", g->py ? "py " : "",
+			 g->workload, g->mode, g->gil ? " gil" : "", g->tasks);
 	}
 	qsort(s->g, s->ng, sizeof(*s->g), cmp_group);
 	return 0;
@@ -257,6 +338,11 @@ void rset__free(struct rset *s)
 	free(s->docs);
 	free_strs(s->experiments, s->nexp);
 	free_strs(s->problems, s->nproblems);
+	for (size_t i = 0; i < s->norig; i++) {
+		json_decref(s->orig[i].summary);
+		json_decref(s->orig[i].trace);
+	}
+	free(s->orig);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -276,15 +362,16 @@ double rgroup_stat(const struct rgroup *g, const char *path, double *min, double
 	return med;
 }
 
-const struct rgroup *rset_find(const struct rset *s, const char *workload, const char *mode,
-			       int gil, int scaled)
+const struct rgroup *rset_find_rt(const struct rset *s, int py, const char *workload,
+				  const char *mode, int gil, int scaled)
 {
 	const struct rgroup *best = NULL;
 
 	for (size_t i = 0; i < s->ng; i++) {
 		const struct rgroup *g = &s->g[i];
 
-		if (strcmp(g->workload, workload) || strcmp(g->mode, mode) || (gil >= 0 && g->gil != gil))
+		if (g->py != py || strcmp(g->workload, workload) || strcmp(g->mode, mode) ||
+		    (gil >= 0 && g->gil != gil))
 			continue;
 		if (g->scaled == scaled)
 			return g;
@@ -292,6 +379,17 @@ const struct rgroup *rset_find(const struct rset *s, const char *workload, const
 			best = g;
 	}
 	return scaled ? NULL : best;
+}
+
+const struct rgroup *rset_find(const struct rset *s, const char *workload, const char *mode,
+			       int gil, int scaled)
+{
+	return rset_find_rt(s, 0, workload, mode, gil, scaled);
+}
+
+const struct rorig *rset_original(const struct rset *s)
+{
+	return s->norig ? &s->orig[0] : NULL;
 }
 
 /* ---- Markdown ---- */
@@ -699,6 +797,7 @@ int cmd_report(int argc, char **argv)
 	write_commands(&s, md);
 	for (size_t i = 0; i < s.nexp; i++)
 		write_experiment(&s, s.experiments[i], md);
+	python__write(&s, md);
 	fprintf(md, "## Charts\n\n");
 	if (charts)
 		charts__write(&s, md);
