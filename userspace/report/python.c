@@ -62,10 +62,10 @@ static void oncpu_list(const struct rgroup *g, char *b, size_t len)
 		}
 		off += (size_t)snprintf(b + off, len - off, "%s%.0f", off ? ", " : "", v[i] / 1e6);
 	}
-	if (small && off < len)
-		snprintf(b + off, len - off, "%s+%zu more", off ? " " : "", small);
-	if (!b[0])
-		snprintf(b, len, "< 1 each");
+	if (!off)
+		snprintf(b, len, "< 1 each (%zu threads)", n);
+	else if (small && off < len)
+		snprintf(b + off, len - off, " +%zu more", small);
 }
 
 static const char *rt_name(const struct rgroup *g)
