@@ -197,11 +197,39 @@ print(max(w))')
 	stop_pid "$SERVE_PID"
 }
 
-ALL=(serve_vs_nginx http)
+# The runtime's own figures (issue 2 names no goals): printed, never gated.
+info() { echo "bench: $1 $2 (no goal: reference figure)"; }
+
+bench_runtime() {
+	local j=$TMP/rt.json
+	echo "== runtime: switch cost, spawn cost and memory (2 x 100k round trips; 100k coroutines; 10k threads)"
+	if "$COROLAB" run switch --mode all --tasks 100000 --json "$j" -q; then
+		python3 - "$j" <<'PY'
+import json, sys
+rows = {r["mode"]: r for r in json.load(open(sys.argv[1]))}
+c, t, p = rows["coroutines"], rows["threads"], rows["processes"]
+print(f"bench: switch_ns_coroutines {c['ns_per_switch']:.1f} (no goal: reference figure)")
+print(f"bench: switch_ns_swapcontext {c['swapcontext_ns_per_switch']:.1f} (no goal: reference figure)")
+print(f"bench: switch_ns_threads_futex {t['ns_per_switch']:.1f} (no goal: reference figure)")
+print(f"bench: switch_ns_processes_pipe {p['ns_per_switch']:.1f} (no goal: reference figure)")
+print(f"bench: switch_threads_over_coroutines {t['ns_per_switch'] / c['ns_per_switch']:.0f}x (no goal: reference figure)")
+PY
+	fi
+	for spec in "coroutines 100000" "threads 10000"; do
+		set -- $spec
+		if "$COROLAB" run spawn --mode "$1" --tasks "$2" --duration 1 --json "$j" -q; then
+			info "spawn_${1}_${2}_rss_per_task_bytes" "$(json_field "$j" rss_per_task_bytes)"
+			info "spawn_${1}_${2}_create_ns_per_task" "$(json_field "$j" create_ns_per_task)"
+			info "spawn_${1}_${2}_wall_s" "$(json_field "$j" wall_s)"
+		fi
+	done
+}
+
+ALL=(runtime serve_vs_nginx http)
 [ $# -gt 0 ] && ALL=("$@")
 for b in "${ALL[@]}"; do
 	if ! declare -F "bench_$b" >/dev/null; then
-		echo "bench: unknown benchmark '$b' (have: serve_vs_nginx http)" >&2
+		echo "bench: unknown benchmark '$b' (have: ${ALL[*]})" >&2
 		exit 2
 	fi
 	"bench_$b"
