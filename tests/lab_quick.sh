@@ -31,7 +31,7 @@ r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
 [ ! -e "$r/PARTIAL" ] || fail "PARTIAL left: $(cat "$r/PARTIAL")"
 
 n=0 traced=0
-for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
+for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost 06-python; do
 	found=0
 	for f in "$r/$e"/*.json; do
 		[ -e "$f" ] || continue
@@ -50,7 +50,7 @@ for e in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost; do
 	done
 	[ "$found" -eq 1 ] || fail "$e wrote no JSON"
 done
-[ "$n" -ge 23 ] || fail "only $n result files (want 23: 3 + 2 + 9 + 4 + 5)"
+[ "$n" -ge 43 ] || fail "only $n result files (want 43: 3 + 2 + 9 + 4 + 5 + 20 CPython)"
 [ "$traced" -ge $((n / 2)) ] || fail "only $traced of $n runs were traced"
 
 md=$r/report.md
@@ -64,9 +64,17 @@ claims=$(grep -cE '^\| C[0-9]+ \|' "$md")
 verdicts=$(grep -cE '^\| C[0-9]+ \|.*\*\*(supported|refuted|nuanced|not measured)\*\*' "$md")
 { [ "$claims" -ge 16 ] && [ "$verdicts" -eq "$claims" ]; } || fail "$verdicts verdicts for $claims claims"
 grep -q '^| tracing | eBPF trace' "$md" || fail "environment does not say the runs were traced"
+# The CPython side: its section, and the ledger's Python column with a
+# verdict wherever it is not "—" (GIL claims may be guarded on a busy machine).
+grep -q '^## Python (CPython) side by side with C' "$md" || fail "no Python section"
+grep -q '^### GIL evidence: CPU-bound threads' "$md" || fail "no GIL evidence table"
+grep -q '| Python (measured) |$' "$md" || fail "ledger lacks the Python (measured) column"
+pyc=$(grep -E '^\| C[0-9]+ \|' "$md" | sed 's/ |$//' | awk -F' \\| ' '$6 ~ /\*\*(supported|refuted|nuanced|not measured)\*\*: / { n++ } END { print n + 0 }')
+[ "$pyc" -ge 12 ] || fail "only $pyc claims with a Python verdict"
+grep -q 'could not be read' "$md" && fail "unreadable files: $(grep -A5 'could not be read' "$md")"
 sleep 0.3
 if pgrep -f "$C (run|serve)" >/dev/null; then
 	pgrep -af "$C (run|serve)" >&2
 	fail "stray corolab processes after the lab"
 fi
-echo "quick lab: $n results ($traced traced), $claims claims, $secs s"
+echo "quick lab: $n results ($traced traced), $claims claims ($pyc with a Python verdict), $secs s"
