@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -284,7 +285,7 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 	json_t *res;
 	json_error_t je;
 	int fd, status;
-	pid_t pid;
+	pid_t pid, parent;
 
 	fd = mkstemp(tmp);
 	if (fd < 0) {
@@ -299,8 +300,14 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 		return NULL;
 	}
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
+		/* Die with the parent (kill PID, not just Ctrl-C on the group):
+		 * an orphaned mode would run on and write to a removed file. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
 		execv(cargv[0], cargv);
 		_exit(127);
 	}
@@ -310,8 +317,11 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 		unlink(tmp);
 		return NULL;
 	}
+	/* SIGINT/SIGTERM to this process alone (not the group) reach the
+	 * child through here; cmd_run's handler only records them. */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+		if (got_signal)
+			kill(pid, got_signal);
 	res = json_load_file(tmp, 0, &je);
 	unlink(tmp);
 	if (!res || !WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -580,8 +590,17 @@ int cmd_run(int argc, char **argv)
 		return run_traced(argc, argv, modes, json_path, o.quiet, o.verbose);
 	o.progress = !o.quiet && stderr_is_tty();
 
+	if (__builtin_popcount(modes) > 1) {
+		/* Modes run in children: stop after the running one and keep
+		 * what finished (marked partial) instead of dying mid-way. */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	results = json_array();
-	for (int m = 0; m < EXEC_NMODES; m++) {
+	for (int m = 0; m < EXEC_NMODES && !got_signal; m++) {
 		json_t *r;
 
 		if (!(modes & (1u << m)))
@@ -593,6 +612,8 @@ int cmd_run(int argc, char **argv)
 		else
 			r = run_mode_child(argc, argv, (enum exec_mode)m, &err);
 		if (!r) {
+			if (got_signal)
+				break;
 			if (err == -EIO)	/* a child that already said why */
 				fprintf(stderr, "corolab run: %s in %s mode failed\n", w->name,
 					exec_mode_name((enum exec_mode)m));
@@ -609,6 +630,12 @@ int cmd_run(int argc, char **argv)
 	if (json_path && json_array_size(results)) {
 		json_t *doc = modes == w->modes && __builtin_popcount(modes) > 1 ?
 			      json_incref(results) : json_incref(json_array_get(results, 0));
+		size_t i;
+		json_t *r;
+
+		if (got_signal)
+			json_array_foreach(results, i, r)
+				json_object_set_new(r, "partial", json_true());
 
 		if ((err = json_write_file(doc, json_path))) {
 			fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(-err));
@@ -617,5 +644,5 @@ int cmd_run(int argc, char **argv)
 		json_decref(doc);
 	}
 	json_decref(results);
-	return rc;
+	return got_signal ? 128 + got_signal : rc;
 }
