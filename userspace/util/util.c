@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,13 +151,31 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
+	sigset_t stop, old;
 	int fd, err = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	/* Ctrl-C or kill between open and rename would leave the temporary
+	 * file behind: hold those signals until the file is in place (or
+	 * gone); they are delivered right after. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	/* O_EXCL | O_NOFOLLOW: we run as root and results often go to /tmp,
+	 * where anyone can plant a symlink at the predictable temporary name.
+	 * A leftover of a dead process with our pid is removed (unlink does
+	 * not follow symlinks) and the open retried once. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST && !unlink(tmp))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return err;
+	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
@@ -175,6 +195,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		err = -errno;
 	if (err)
 		unlink(tmp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
 
