@@ -4,6 +4,7 @@
  * per-thread rows and a switch timeline. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,37 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
 	stop_signal = sig;
+}
+
+/* --user NAME|UID: a name must exist; a bare uid without a passwd entry
+ * runs with gid = uid and no supplementary groups. */
+static char user_name[256];
+
+static int resolve_user(const char *arg, struct trace_opts *o)
+{
+	struct passwd *pw = getpwnam(arg);
+	long l;
+
+	if (!pw && !parse_long(arg, 0, 0x7fffffff - 1, &l)) {
+		pw = getpwuid((uid_t)l);
+		if (!pw) {
+			o->run_user = true;
+			o->run_uid = (uid_t)l;
+			o->run_gid = (gid_t)l;
+			o->run_user_name = NULL;
+			return 0;
+		}
+	}
+	if (!pw)
+		return -ENOENT;
+	o->run_user = true;
+	o->run_uid = pw->pw_uid;
+	o->run_gid = pw->pw_gid;
+	/* getpwnam's buffer is reused by later calls: keep our own copy. */
+	if (snprintf(user_name, sizeof(user_name), "%s", pw->pw_name) >= (int)sizeof(user_name))
+		return -ENAMETOOLONG;
+	o->run_user_name = user_name;
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -43,6 +75,8 @@ static void usage(FILE *f)
 "                     e.g. a server in the traced tree (repeatable, up to 16)\n"
 "  --exclude-comm NAME  never count a process once it execs as NAME\n"
 "                     (repeatable, up to 16; reconciliation then says n/a)\n"
+"  -u, --user USER    run COMMAND as USER (name or uid: its uid, gid and groups),\n"
+"                     like perf/strace -u; without it COMMAND keeps your credentials\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -51,6 +85,7 @@ static void usage(FILE *f)
 "  sudo corolab trace --per-thread -- corolab run switch --mode threads\n"
 "  sudo corolab trace --json t.json --timeline t.csv -- corolab run lifecycle\n"
 "  sudo corolab trace -p 1234 -d 5\n"
+"  sudo corolab trace --user nobody -- corolab run sleep --mode threads\n"
 "  sudo corolab trace --exclude-comm nginx -- ./load-test.sh\n");
 }
 
@@ -217,6 +252,7 @@ int cmd_trace(int argc, char **argv)
 		{ "timeline", required_argument, NULL, 't' },
 		{ "timeline-mb", required_argument, NULL, 'M' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "exclude-pid", required_argument, NULL, 'X' },
@@ -235,8 +271,14 @@ int cmd_trace(int argc, char **argv)
 	long l;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:d:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:d:u:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'u':
+			if (resolve_user(optarg, &o)) {
+				fprintf(stderr, "corolab trace: --user: no such user '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'j': json_path = optarg; break;
 		case 'T': per_thread = true; break;
 		case 't': o.timeline_path = optarg; break;
@@ -299,6 +341,10 @@ int cmd_trace(int argc, char **argv)
 		}
 	if (o.pid > 0 && optind < argc) {
 		fprintf(stderr, "corolab trace: give either -p PID or a command, not both\n");
+		return 2;
+	}
+	if (o.pid > 0 && o.run_user) {
+		fprintf(stderr, "corolab trace: --user applies to a command, not to -p\n");
 		return 2;
 	}
 	if (o.pid <= 0 && optind >= argc) {

@@ -4,6 +4,7 @@
  * the reconciliation against the kernel's own counters. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -514,7 +515,23 @@ static int status_code(int status)
 }
 
 /* In the child: wait for the barrier, exec, or report errno through errp. */
-static void __attribute__((noreturn)) child_exec(char *const argv[], int barrier, int errp)
+/* --user: groups, gid, then uid (the order that still has the right to
+ * change the next); checked, so a failed drop never runs the command as
+ * root. */
+static int drop_to_user(const struct trace_opts *o)
+{
+	if (o->run_user_name ? initgroups(o->run_user_name, o->run_gid) : setgroups(0, NULL))
+		return -errno;
+	if (setresgid(o->run_gid, o->run_gid, o->run_gid) ||
+	    setresuid(o->run_uid, o->run_uid, o->run_uid))
+		return -errno;
+	if (o->run_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+		return -EPERM;	/* could regain root: refuse to run */
+	return 0;
+}
+
+static void __attribute__((noreturn)) child_exec(char *const argv[], const struct trace_opts *o,
+						   int barrier, int errp)
 {
 	char c;
 	ssize_t n;
@@ -525,6 +542,11 @@ static void __attribute__((noreturn)) child_exec(char *const argv[], int barrier
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);	/* the tracer failed before releasing us */
+	if (o->run_user && (e = -drop_to_user(o)) != 0) {
+		if (write(errp, &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
 	execvp(argv[0], argv);
 	e = errno;
 	if (write(errp, &e, sizeof(e)) < 0)
@@ -570,7 +592,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			goto cleanup;
 		}
 		if (child == 0)
-			child_exec(argv, barrier[0], errp[1]);
+			child_exec(argv, o, barrier[0], errp[1]);
 		close(barrier[0]);
 		close(errp[1]);
 		barrier[0] = errp[1] = -1;

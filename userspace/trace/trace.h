@@ -45,6 +45,15 @@ struct trace_opts {
 	 * 5 s (then SIGKILLs it), and returns partial results ("partial": true).
 	 * May be NULL. */
 	volatile sig_atomic_t *stop;
+	/* run_user: run the command as this user (uid, gid, supplementary
+	 * groups of run_user_name, or none when NULL), like perf/strace -u;
+	 * set by the caller after resolving the name.  Without it the command
+	 * keeps the caller's credentials — never more: the tracer's own fds
+	 * are close-on-exec and no capability is made ambient. */
+	bool run_user;
+	uid_t run_uid;
+	gid_t run_gid;
+	const char *run_user_name;
 };
 
 /* Fork argv held at a barrier, attach, release it, wait4, collect.
