@@ -779,6 +779,20 @@ int cmd_report(int argc, char **argv)
 			    "(#claims-ledger).\n\n", n, cnt[V_SUPPORTED], cnt[V_REFUTED], cnt[V_NUANCED],
 			cnt[V_NOT_MEASURED]);
 	}
+	snprintf(path, sizeof(path), "%s/env.json", s.dir);
+	{
+		/* A --quick run measures the shape, not the figures: say so before
+		 * anyone quotes a number from it. */
+		json_t *env = json_load_file(path, 0, NULL);
+		json_t *q = env ? json_object_get(env, "quick") : NULL;
+
+		if (q && (json_is_true(q) || json_integer_value(q) > 0))
+			fprintf(md, "> **QUICK RUN** (`--quick`): durations and counts are scaled down "
+				    "so the lab finishes in about a minute.  Start-up costs weigh far more "
+				    "than in the write-up's setting, so treat the verdicts as a dry run; "
+				    "`make lab` without `--quick` measures the real thing.\n\n");
+		json_decref(env);
+	}
 	snprintf(path, sizeof(path), "%s/PARTIAL", s.dir);
 	if (access(path, F_OK) == 0) {
 		char why[512];
