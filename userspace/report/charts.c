@@ -181,7 +181,7 @@ static void chart_time(struct chartctx *c)
 		 "set ylabel 'wall time (s, log scale)'\nset xlabel 'experiment'\n"
 		 "set logscale y\nset datafile missing '?'\nset style data histogram\n"
 		 "set style histogram errorbars gap 2 lw 2\nset style fill solid 0.85 border -1\n"
-		 "set boxwidth 0.9\nset key top left\nset xtics rotate by -20\n"
+		 "set boxwidth 0.9\nset key outside top center horizontal\nset xtics rotate by -20\n"
 		 "plot 'time.dat' using 2:3:4:xtic(1) title 'sequential' lc rgb '#7f7f7f', \\\n"
 		 "  '' using 5:6:7 title 'threads' lc rgb '#1f77b4', \\\n"
 		 "  '' using 8:9:10 title 'coroutines' lc rgb '#2ca02c', \\\n"
@@ -227,7 +227,7 @@ static void chart_switches(struct chartctx *c)
 	       "set title 'Context switches per run (eBPF sched_switch, median)'\n"
 	       "set ylabel 'switches + 1 (log scale)'\nset logscale y\n"
 	       "set style data histogram\nset style histogram clustered gap 1\n"
-	       "set style fill solid 0.85 border -1\nset key top left\nset xtics rotate by -40\n"
+	       "set style fill solid 0.85 border -1\nset key outside top center horizontal\nset xtics rotate by -40\n"
 	       "set bmargin 6\n"
 	       "plot 'switches.dat' using 2:xtic(1) title 'voluntary (blocked, yielded)' lc rgb '#1f77b4', \\\n"
 	       "  '' using 3 title 'involuntary (preempted)' lc rgb '#d62728'");
