@@ -4,16 +4,18 @@
  *
  * Measures, per thread of the traced set (bpf/traced.bpf.h): voluntary and
  * involuntary context switches counted exactly as the kernel counts nvcsw /
- * nivcsw (voluntary = !preempt && prev_state != 0), run-queue latency (from
- * wake-up, or from being switched out while still runnable, to the next
- * switch-in), on-CPU time, migrations, and at exit the kernel's own
- * sched_info.run_delay and nvcsw/nivcsw so user space can reconcile.  Globally:
- * a log2 µs histogram of run-queue latency, threads and processes created.
+ * nivcsw (voluntary = !preempt && prev_state != 0), run-queue latency as the
+ * kernel defines it (enqueue -> on CPU, in rq->clock; see "One clock" below),
+ * on-CPU time, migrations, and at exit the kernel's own sched_info.run_delay
+ * and nvcsw/nivcsw so user space can reconcile.  Globally: a log2 µs
+ * histogram of run-queue latency, threads and processes created.
  * With targ_timeline, every switch-in/out of a traced thread also goes to a
  * ring buffer; a full buffer is counted (timeline_dropped), never silent.
  *
- * Hooks: sched_switch, sched_wakeup, sched_wakeup_new, sched_process_fork,
- * sched_process_exit, sched_migrate_task.  Each exists twice: tp_btf (direct
+ * Hooks: sched_switch, sched_wakeup_new, sched_process_fork, sched_process_exec,
+ * sched_process_exit, sched_migrate_task.  Not sched_wakeup: it fired ~1.2
+ * times per switch on the switch workload and cost ~135 ns a run, and the
+ * wait it started is already stamped by the kernel (sched_info.last_queued).  Each exists twice: tp_btf (direct
  * BTF-typed arguments, cheapest) and a raw_tp twin; the loader probes the
  * kernel and autoloads one of the two (bcc libbpf-tools' pattern).  Handlers
  * read task fields with BPF_CORE_READ so one body serves both.
@@ -21,8 +23,10 @@
  * Overhead: every sched_switch on the machine costs two inlined array
  * lookups in the traced_tgids bitmap (prev and next); a traced switch adds a
  * task-storage lookup per traced side (tp_btf; the raw_tp twins use the
- * `threads` hash), one bpf_ktime_get_ns and plain stores.  That is the worst case the lab measures (the threads-mode switch
- * workload, two events per ~2 µs switch; scripts/bench-trace.sh).  What made
+ * `threads` hash), three dependent loads for rq->clock (this CPU's run queue,
+ * whose lock we hold: cache-hot) and plain stores; no clock helper unless
+ * --timeline.  That is the worst case the lab measures (the threads-mode
+ * switch workload, two events per ~2 µs switch; scripts/bench-trace.sh).  What made
  * it cheap (measured with kernel.bpf_stats_enabled, notes/tracer.md): in the
  * tp_btf programs task fields are read by direct BTF loads, not
  * bpf_probe_read_kernel calls (BPF_CORE_READ: ~11 helper calls per switch);
@@ -45,15 +49,35 @@
  * `-p PID` attached are not followed; the max fields are updated without
  * atomics (a concurrent larger value can be lost).
  *
- * Two clocks for one wait.  runq_sum_ns uses bpf_ktime_get_ns: the latency a
- * thread really saw, as runqlat reports it.  The kernel's run_delay uses
- * rq->clock, which the scheduler deliberately does not advance between a
- * wake-up that preempts the current task (or idle) and the __schedule() it
- * triggers (rq_clock_skip_update): on an idle machine most of a wake-up's
- * cost (IPI, idle exit) is invisible to run_delay.  So each wait is also
- * timed with the rq->clock of the run queue involved (runq_rqclock_ns); that
- * sum is what reconciles with run_delay, and the gap between the two sums is
- * the wake-up cost the kernel's own accounting leaves out.
+ * One clock: the kernel's.  A wait is enqueue -> switch-in, timed exactly as
+ * sched_info times run_delay: the enqueue stamps p->sched_info.last_queued
+ * with rq->clock (sched_info_enqueue; also when a still-runnable prev is
+ * switched out, via sched_info_depart), and at switch-in sched_info_arrive
+ * adds rq_clock(rq) - last_queued to run_delay and clears last_queued.  The
+ * sched_switch tracepoint fires in __schedule() before context_switch() ->
+ * prepare_task_switch() -> sched_info_switch() -> sched_info_arrive(), under
+ * the same rq lock and with no clock update in between, so at the hook
+ * `next`'s last_queued is still set and rq->clock is the value arrive will
+ * use: our delta is the kernel's delta, wait for wait.  On-CPU time is
+ * rq->clock at switch-out minus prev's sched_info.last_arrival (stamped by
+ * the same arrive), so it needs no state of ours either.
+ *
+ * What this clock is not: wall-clock latency.  rq->clock is not advanced
+ * between a wake-up that preempts the current task (or idle) and the
+ * __schedule() it triggers (rq_clock_skip_update), so the IPI / idle-exit
+ * part of a wake-up is invisible here, as it is to run_delay; on an idle
+ * machine a ktime (runqlat-style) measure was 2.5-10x larger.  That figure
+ * needed the sched_wakeup hook and was dropped with it (notes/tracer.md).
+ *
+ * Blind spots of the runq figure: a *queued* task moved to another CPU (load
+ * balancing, affinity change) has its wait so far added to run_delay at the
+ * move (sched_info_dequeue) and restamped on the new run queue; we see only
+ * the part after the move.  sched_migrate_task counts these splits
+ * (runq_split) so the reconciliation can say how many there were.  A wait
+ * stamped before attach and ended after it is counted whole (the kernel's
+ * run_delay has it too; user space subtracts the pre-attach run_delay).
+ * Without CONFIG_SCHED_INFO (sched_info_on() false) last_queued is never
+ * set: no waits are measured at all (doctor does not check this yet).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -201,7 +225,6 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->involuntary, t->involuntary);
 	__sync_fetch_and_add(&h->runq_count, t->runq_count);
 	__sync_fetch_and_add(&h->runq_sum_ns, t->runq_sum_ns);
-	__sync_fetch_and_add(&h->runq_rqclock_ns, t->runq_rqclock_ns);
 	__sync_fetch_and_add(&h->oncpu_ns, t->oncpu_ns);
 	__sync_fetch_and_add(&h->migrations, t->migrations);
 	if (t->runq_max_ns > h->runq_max_ns)
@@ -211,16 +234,16 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 		h->kernel_nvcsw = t->kernel_nvcsw;
 		h->kernel_nivcsw = t->kernel_nivcsw;
 		h->exited = 1;
-		h->enqueued_ns = t->enqueued_ns;
-		h->oncpu_since_ns = t->oncpu_since_ns;
 		__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
 	}
 }
 
 /* rq->clock of the run queue p is on: the clock run_delay is kept in.  Via
  * p->se.cfs_rq->rq because the per-CPU `runqueues` symbol is not in kallsyms
- * here (no CONFIG_KALLSYMS_ALL).  For a non-CFS task the pointer may name its
- * last CFS run queue: a blind spot for RT threads. */
+ * here (no CONFIG_KALLSYMS_ALL).  se.cfs_rq is set by set_task_rq() on every
+ * CPU change whatever the task's class, so for prev or next inside
+ * sched_switch it names this CPU's run queue (needs CONFIG_FAIR_GROUP_SCHED,
+ * which the CO-RE relocation checks at load). */
 static __always_inline u64 task_rq_clock(struct task_struct *p, const bool btf)
 {
 	return RD(btf, p, se.cfs_rq->rq->clock);
@@ -249,7 +272,7 @@ static __always_inline u64 log2_u64(u64 v)
 /* Only ever called for `next` inside its own switch-in, under its run
  * queue's lock: the per-thread fields need no atomics. */
 static __always_inline void runq_record(struct schedtrace_totals *g, struct schedtrace_thread *t,
-					u64 delta, u64 clk_delta)
+					u64 delta)
 {
 	u64 slot = log2_u64(delta / 1000);
 
@@ -261,9 +284,7 @@ static __always_inline void runq_record(struct schedtrace_totals *g, struct sche
 		g->runq_sum_ns += delta;
 		if (delta > g->runq_max_ns)
 			g->runq_max_ns = delta;
-		g->runq_rqclock_ns += clk_delta;
 	}
-	t->runq_rqclock_ns += clk_delta;
 	t->runq_count++;
 	t->runq_sum_ns += delta;
 	if (delta > t->runq_max_ns)
@@ -299,7 +320,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	bool prev_in, next_in;
 	struct schedtrace_thread *t;
 	u32 prev_tid, next_tid;
-	u64 now, clk = 0;
+	u64 clk = 0, now = 0;
 
 	/* The filter first: on a busy machine most switches are not ours.
 	 * pid 0 is the idle task of every CPU: never part of a traced set
@@ -308,27 +329,24 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	next_in = tgid_traced(next_tgid);
 	if (!prev_in && !next_in)
 		return 0;
-	now = bpf_ktime_get_ns();
+	/* ktime only for the timeline (user space wants CLOCK_MONOTONIC);
+	 * the counters all use rq->clock, read with plain loads. */
+	if (targ_timeline)
+		now = bpf_ktime_get_ns();
 	if (prev_in) {
 		prev_tid = RD(btf, prev, pid);
 		t = thread_get(prev, prev_tid, prev_tgid, btf);
 		if (t) {
+			/* last_arrival: rq->clock at prev's switch-in, set by
+			 * sched_info_arrive.  Before attach for the first
+			 * stint of a -p target (its on-CPU time then starts
+			 * before we did: a blind spot). */
+			u64 arrived = RD(btf, prev, sched_info.last_arrival);
 			u32 kind;
 
-			if (t->oncpu_since_ns) {
-				t->oncpu_ns += now - t->oncpu_since_ns;
-				t->oncpu_since_ns = 0;
-			}
-			/* Runnable at switch-out = still on the run queue, the
-			 * same rule as the kernel's sched_info_depart().  Always
-			 * overwrite so a stale wake-up stamp cannot leak. */
-			t->enqueued_ns = 0;
-			t->enqueued_clk = 0;
-			if (prev_state == 0) {
-				clk = task_rq_clock(prev, btf);
-				t->enqueued_ns = now;
-				t->enqueued_clk = clk;
-			}
+			clk = task_rq_clock(prev, btf);
+			if (arrived && clk > arrived)
+				t->oncpu_ns += clk - arrived;
 			if (prev_state & SCHEDTRACE_TASK_DEAD) {
 				/* The final switch.  A thread is reaped in
 				 * exit_notify(), before it: rusage never sees
@@ -337,6 +355,13 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				 * voluntary (!preempt, prev_state != 0). */
 				if (prev_tid == prev_tgid && !preempt)
 					t->voluntary++;
+				/* run_delay is final now: a preemption
+				 * between sched_process_exit (where it was
+				 * first read) and here added a wait to both
+				 * our sum and the kernel's.  A leader's final
+				 * switch after user space collected is not
+				 * seen: the exit-time pair stands. */
+				t->run_delay_ns = RD(btf, prev, sched_info.run_delay);
 				kind = SCHEDTRACE_EV_OUT_DEAD;
 			} else if (!preempt && prev_state) {
 				t->voluntary++;
@@ -353,32 +378,18 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		next_tid = RD(btf, next, pid);
 		t = thread_get(next, next_tid, next_tgid, btf);
 		if (t) {
-			t->oncpu_since_ns = now;
-			/* Same rq, same __schedule(): prev's reading serves. */
-			if (!clk)
-				clk = task_rq_clock(next, btf);
-			if (!t->enqueued_ns) {
-				/* sched_info_arrive() runs after this hook: a
-				 * wait the kernel is timing that we never saw
-				 * begin is a pairing gap worth reporting. */
-				u64 q = RD(btf, next, sched_info.last_queued);
+			/* Still set: sched_info_arrive() clears it after this
+			 * hook.  0 = nothing queued it since its last run
+			 * (or no CONFIG_SCHED_INFO): no wait ends here, and
+			 * the kernel adds nothing to run_delay either. */
+			u64 q = RD(btf, next, sched_info.last_queued);
 
-				if (q && clk > q) {
-					struct schedtrace_totals *g = totals_get();
-
-					if (g) {
-						g->runq_unpaired++;
-						g->runq_unpaired_ns += clk - q;
-					}
-				}
-			} else {
-				u64 delta = now - t->enqueued_ns, clk_delta = 0;
-
-				if (t->enqueued_clk && clk > t->enqueued_clk)
-					clk_delta = clk - t->enqueued_clk;
-				t->enqueued_ns = 0;
-				t->enqueued_clk = 0;
-				runq_record(totals_get(), t, delta, clk_delta);
+			if (q) {
+				/* Same rq, same __schedule(): prev's reading
+				 * serves. */
+				if (!clk)
+					clk = task_rq_clock(next, btf);
+				runq_record(totals_get(), t, clk > q ? clk - q : 0);
 			}
 			if (targ_timeline)
 				timeline_emit(now, next_tid, next_tgid, SCHEDTRACE_EV_IN);
@@ -387,34 +398,21 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	return 0;
 }
 
-static __always_inline int on_wakeup(struct task_struct *p, const bool btf)
+/* sched_wakeup_new: a new task's first enqueue.  Its wait is timed at
+ * switch-in like any other (last_queued); this hook only makes sure the
+ * record exists (fork already made it, unless the map was full) and counts
+ * new tasks made runnable.  Rare: one per thread or process created. */
+static __always_inline int on_wakeup_new(struct task_struct *p, const bool btf)
 {
 	u32 tgid = RD(btf, p, tgid);
 	struct schedtrace_totals *g;
-	struct schedtrace_thread *t;
 
 	if (!tgid_traced(tgid))
 		return 0;
-	/* A wake-up of a task still on its CPU (it had not finished going to
-	 * sleep) puts nothing on a run queue: no latency to measure. */
-	if (RD(btf, p, on_cpu))
-		return 0;
-	t = thread_get(p, RD(btf, p, pid), tgid, btf);
-	if (!t)
-		return 0;
+	thread_get(p, RD(btf, p, pid), tgid, btf);
 	g = totals_get();
 	if (g)
-		g->wakeups++;
-	/* Plain stores: the switch path only reads these once the task is
-	 * queued, after the wake-up's own rq-lock hold ended. */
-	t->enqueued_ns = bpf_ktime_get_ns();
-	/* The enqueue just stamped sched_info.last_queued with its run queue's
-	 * rq->clock: one load from a task_struct we are already reading,
-	 * instead of chasing p->se.cfs_rq->rq to a (usually remote, so cache
-	 * missing) run queue.  0 only without CONFIG_SCHED_INFO. */
-	t->enqueued_clk = RD(btf, p, sched_info.last_queued);
-	if (!t->enqueued_clk)
-		t->enqueued_clk = task_rq_clock(p, btf);
+		g->new_wakeups++;
 	return 0;
 }
 
@@ -546,6 +544,17 @@ static __always_inline int on_migrate(struct task_struct *p, const bool btf)
 	t = thread_get(p, tid, tgid, btf);
 	if (t)
 		__sync_fetch_and_add(&t->migrations, 1);
+	/* A queued task being moved (move_queued_task, load balancing: on_rq
+	 * is TASK_ON_RQ_MIGRATING, 2) had its wait so far added to run_delay
+	 * by the dequeue just before this hook, and last_queued cleared: that
+	 * part never reaches our switch-in.  A delayed-dequeue task is on the
+	 * run queue but asleep, with no wait running: not a split. */
+	if (BPF_CORE_READ(p, on_rq) == 2 && !BPF_CORE_READ(p, se.sched_delayed)) {
+		struct schedtrace_totals *g = totals_get();
+
+		if (g)
+			g->runq_split++;
+	}
 	return 0;
 }
 
@@ -564,28 +573,16 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 	return on_switch(preempt, prev, next, prev_state, false);
 }
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
-{
-	return on_wakeup(p, true);
-}
-
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
-{
-	return on_wakeup(p, false);
-}
-
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
 {
-	return on_wakeup(p, true);
+	return on_wakeup_new(p, true);
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
 {
-	return on_wakeup(p, false);
+	return on_wakeup_new(p, false);
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -25,33 +25,27 @@ struct schedtrace_thread {
 	unsigned long long voluntary;	/* !preempt && prev_state != 0 */
 	unsigned long long involuntary;	/* everything else but the final switch */
 	unsigned long long runq_count;	/* switch-ins that ended a run-queue wait */
-	unsigned long long runq_sum_ns;
+	unsigned long long runq_sum_ns;	/* in rq->clock, as sched_info.run_delay */
 	unsigned long long runq_max_ns;
-	unsigned long long runq_rqclock_ns;	/* the same waits timed with rq->clock, as run_delay is */
-	unsigned long long oncpu_ns;
+	unsigned long long oncpu_ns;	/* rq->clock: switch-out minus sched_info.last_arrival */
 	unsigned long long migrations;
 	unsigned long long run_delay_ns;	/* kernel's sched_info.run_delay, at exit */
 	unsigned long long kernel_nvcsw;	/* task->nvcsw at exit (cross-check) */
 	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
-	unsigned long long enqueued_ns;	/* internal: became runnable at, 0 = not queued */
-	unsigned long long enqueued_clk;	/* internal: rq->clock of its run queue then */
-	unsigned long long oncpu_since_ns;	/* internal: switched in at, 0 = off CPU */
 	unsigned int exited;		/* sched_process_exit seen */
 	unsigned int pad;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 144, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 112, "schedtrace_thread layout");
 
 /* Global figures for the whole traced set: one copy per CPU (the per-CPU
  * `totals` map); user space sums them, and takes the max of runq_max_ns. */
 struct schedtrace_totals {
 	unsigned long long hist_us[SCHEDTRACE_HIST_SLOTS];	/* run-queue latency, log2 µs */
-	unsigned long long runq_count;
-	unsigned long long runq_sum_ns;
+	unsigned long long runq_count;		/* waits measured (switch-ins with last_queued set) */
+	unsigned long long runq_sum_ns;		/* rq->clock, the clock of run_delay */
 	unsigned long long runq_max_ns;
-	unsigned long long runq_rqclock_ns;	/* sum timed with rq->clock */
-	unsigned long long runq_unpaired;	/* switch-ins the kernel saw queued, we did not */
-	unsigned long long runq_unpaired_ns;	/* their wait, in the kernel's own clock */
-	unsigned long long wakeups;		/* sched_wakeup + sched_wakeup_new */
+	unsigned long long runq_split;		/* queued tasks migrated: wait partly unseen */
+	unsigned long long new_wakeups;		/* sched_wakeup_new: new tasks made runnable */
 	unsigned long long threads_created;	/* clone() of a thread in a traced process */
 	unsigned long long processes_created;	/* fork()/clone() of a new process */
 	unsigned long long records_lost;	/* thread map full: events not counted */

@@ -202,11 +202,12 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 	print_row(f, "voluntary switches", json_object_get(rec, "voluntary"), "(within 3)");
 	print_row(f, "involuntary switches", json_object_get(rec, "involuntary"), "(within 3)");
 	print_row(f, "page faults", json_object_get(rec, "page_faults"), "(within 2%)");
-	fprintf(f, "  %-20s %12.3fms %12.3fms   %s%s\n", "run-queue (rq clock)", jget(rq, "bpf") / 1e6,
+	fprintf(f, "  %-20s %12.3fms %12.3fms   %s%s\n", "run-queue time", jget(rq, "bpf") / 1e6,
 		jget(rq, "kernel") / 1e6, verdict(rq),
 		json_is_boolean(json_object_get(rq, "ok")) ? " (within 5%)" : "");
-	fprintf(f, "  %-20s %12.3fms %14s   (wall clock: includes the wake-up cost run_delay leaves out)\n",
-		"run-queue (ktime)", jget(rq, "bpf_ktime") / 1e6, "");
+	if (jget(rq, "split_by_migration"))
+		fprintf(f, "  (%llu waits split by a load-balancing move: their part before it is in the\n"
+			   "   kernel's figure only)\n", jget(rq, "split_by_migration"));
 	if (json_is_integer(json_object_get(json_object_get(rec, "voluntary"), "kernel_pre_attach")))
 		fprintf(f, "  (kernel figures include what the command did before attach, held at the barrier:\n"
 			   "   %llu voluntary, %llu involuntary, %llu faults, %.3f ms queued; reconciled without it)\n",
