@@ -5,6 +5,7 @@
 #                     vs untraced: the worst case (two sched_switch events and
 #                     ~3 syscalls per ~2 µs switch; sched_wakeup is not hooked)
 #                                                                 goal <= 10%
+#   (nosys)           the same traced with --no-syscalls: reference only
 #   sleep-threads     the write-up's 10 x 1 s sleep test, wall_s  goal <= 2%
 #   sleep-coroutines  the same, coroutines                        goal <= 2%
 #   http-coroutines   the write-up's 50 requests to /delay/{1,2,3} against a
@@ -82,6 +83,7 @@ one() {
 	case $variant in
 	plain) "$@" >"$TMP/out" 2>&1 ;;
 	traced) "$COROLAB" trace --json "$TMP/trace.json" -- "$@" >"$TMP/out" 2>&1 ;;
+	nosys) "$COROLAB" trace --no-syscalls --json "$TMP/trace.json" -- "$@" >"$TMP/out" 2>&1 ;;
 	perf) perf sched record -q -o "$TMP/perf.data" -- "$@" >"$TMP/out" 2>&1
 	      rm -f "$TMP/perf.data" "$TMP/perf.data.old" ;;
 	esac
@@ -119,6 +121,7 @@ measure() {
 			"${lo:-?}-${hi:-?}" "${pct:+$pct%}")")
 		[ "$v" = traced ] && traced_pct=$pct
 		[ "$v" = perf ] && perf_pct=$pct
+		[ "$v" = nosys ] && echo "bench: trace-overhead $name-no-syscalls ${pct:-n/a}% (no goal: \`trace --no-syscalls\`, for reference)"
 	done
 	if [ -z "${traced_pct:-}" ]; then
 		echo "bench: trace-overhead $name n/a (goal <= $goal%) BELOW GOAL (runs failed)"
@@ -144,9 +147,10 @@ echo "bench-trace: $(uname -r), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]
 	"load $(cut -d' ' -f1-3 /proc/loadavg), $REPEATS repeats$([ "$QUICK" = 1 ] && echo ', quick')"
 
 SW=("$COROLAB" run switch --mode threads --tasks "$SWITCH_TASKS" -q --json "$TMP/run.json")
-variants="plain traced"
+# nosys: the same with --no-syscalls (for reference; the goal is for the default).
+variants="plain traced nosys"
 if command -v perf >/dev/null && perf sched record -q -o "$TMP/perf.data" -- true >/dev/null 2>&1; then
-	variants="plain traced perf"
+	variants="plain traced nosys perf"
 else
 	echo "bench: trace-overhead perf-sched skipped: perf missing or cannot record sched events"
 fi

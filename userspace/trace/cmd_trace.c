@@ -77,6 +77,8 @@ static void usage(FILE *f)
 "                     (repeatable, up to 16; reconciliation then says n/a)\n"
 "  -u, --user USER    run COMMAND as USER (name or uid: its uid, gid and groups),\n"
 "                     like perf/strace -u; without it COMMAND keeps your credentials\n"
+"  --no-syscalls      do not hook raw_syscalls:sys_enter (it slows every syscall\n"
+"                     on the machine): lower overhead, syscalls not counted\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -216,7 +218,10 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 	fprintf(f, "\n  %-20s %14llu   (user %llu, kernel %llu)\n", "page faults (bpf)",
 		jget(tr, "totals.page_faults.user") + jget(tr, "totals.page_faults.kernel"),
 		jget(tr, "totals.page_faults.user"), jget(tr, "totals.page_faults.kernel"));
-	fprintf(f, "  %-20s %14llu\n", "syscalls", jget(tr, "totals.syscalls"));
+	if (json_is_null(json_object_get(json_object_get(tr, "totals"), "syscalls")))
+		fprintf(f, "  %-20s %14s\n", "syscalls", "not counted (--no-syscalls)");
+	else
+		fprintf(f, "  %-20s %14llu\n", "syscalls", jget(tr, "totals.syscalls"));
 	fprintf(f, "  %-20s %14llu\n", "migrations", jget(tr, "totals.migrations"));
 	fprintf(f, "  %-20s %14llu\n", "threads created", jget(tr, "totals.threads_created"));
 	fprintf(f, "  %-20s %14llu\n", "processes created", jget(tr, "totals.processes_created"));
@@ -258,6 +263,7 @@ int cmd_trace(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "exclude-pid", required_argument, NULL, 'X' },
 		{ "exclude-comm", required_argument, NULL, 'C' },
+		{ "no-syscalls", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -329,6 +335,7 @@ int cmd_trace(int argc, char **argv)
 			excl_comms[o.n_exclude_comms++] = optarg;
 			o.exclude_comms = excl_comms;
 			break;
+		case 'S': o.no_syscalls = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");

@@ -18,7 +18,7 @@ static bool optional_prog(const char *name)
 	return !strncmp(name, "io_uring_", 9);
 }
 
-int faults_setup(struct faults **out, bool use_btf, int traced_fd)
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, bool syscalls)
 {
 	struct bpf_program *prog;
 	struct faults *f;
@@ -39,7 +39,7 @@ int faults_setup(struct faults **out, bool use_btf, int traced_fd)
 		snprintf(tp, sizeof(tp), "%.*s", (int)(len - 4), name);
 		/* A tracepoint this kernel lacks (no io_uring, non-x86 page
 		 * faults) would fail the whole load: leave both twins out. */
-		if (!probe_tp_in_btf(tp)) {
+		if (!probe_tp_in_btf(tp) || (!syscalls && !strcmp(tp, "sys_enter"))) {
 			bpf_program__set_autoload(prog, false);
 			continue;
 		}

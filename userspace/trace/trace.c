@@ -3,6 +3,7 @@
  * release -> wait4 -> detach -> collect) and its "corolab.trace/1" JSON with
  * the reconciliation against the kernel's own counters. */
 #include <errno.h>
+#include <sys/param.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -133,7 +134,7 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms });
 	if (err)
 		return err;
-	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st));
+	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), !o->no_syscalls);
 	if (err == -EPERM)
 		return err;
 	if (err) {
@@ -388,8 +389,9 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		/* "rq": enqueue -> on CPU in rq->clock, the clock and the
 		 * definition of sched_info.run_delay (bpf/schedtrace.bpf.c). */
 		"max_ns", json_u64(st->runq_max_ns), "clock", "rq",
-		"p50_ns", json_u64(hist_percentile(st->hist_us, st->runq_count, 0.50)),
-		"p99_ns", json_u64(hist_percentile(st->hist_us, st->runq_count, 0.99)),
+		/* A log2 bucket's upper bound can exceed the largest wait seen. */
+		"p50_ns", json_u64(MIN(hist_percentile(st->hist_us, st->runq_count, 0.50), st->runq_max_ns)),
+		"p99_ns", json_u64(MIN(hist_percentile(st->hist_us, st->runq_count, 0.99), st->runq_max_ns)),
 		"log2_hist_us", hist,
 		"syscalls", json_u64(sys), "migrations", json_u64(mig),
 		"threads_created", json_u64(st->threads_created),
@@ -476,6 +478,16 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	json_object_set_new(root, "lost_records", json_u64(st->records_lost + ft->records_lost));
 	json_object_set_new(root, "unavailable", tr->missing ? json_pack("[s]", tr->missing) : json_array());
 	json_object_set_new(root, "threads", threads);
+	if (o->no_syscalls) {	/* not counted is not zero */
+		size_t i;
+		json_t *t;
+
+		json_object_set_new(json_object_get(root, "totals"), "syscalls", json_null());
+		json_array_foreach(threads, i, t)
+			json_object_set_new(t, "syscalls", json_null());
+	}
+	json_object_set_new(json_object_get(root, "totals"), "syscalls_counted",
+			    json_boolean(!o->no_syscalls));
 	return root;
 }
 

@@ -30,6 +30,11 @@ struct trace_opts {
 	const char *timeline_path;	/* non-NULL: write switch-in/out events there (CSV) */
 	unsigned int timeline_mb;	/* ring buffer size, MiB (0 = 16) */
 	bool verbose;			/* libbpf debug output on stderr */
+	/* Leave raw_syscalls:sys_enter unhooked.  That tracepoint puts every
+	 * task on the machine on the slow syscall path and runs a program per
+	 * syscall; without it a futex-heavy workload pays ~half the overhead.
+	 * "syscalls" figures are then null ("not counted"). */
+	bool no_syscalls;
 	/* Never count these processes (nor what they fork); e.g. a server the
 	 * command talks to.  A pid matches a process (tgid) at fork, or a
 	 * thread by tid at collection (its events still reach the global

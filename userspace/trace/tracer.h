@@ -62,7 +62,7 @@ void schedtrace_free(struct schedtrace *s);
 
 /* faults.c: same, sharing schedtrace's traced-set map by fd.  Optional hooks
  * (io_uring) that fail to attach are left out; *missing names them. */
-int faults_setup(struct faults **out, bool use_btf, int traced_fd);
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, bool syscalls);
 int faults_attach_all(struct faults *f, const char **missing);
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
 void faults_free(struct faults *f);
