@@ -26,6 +26,7 @@
 #include "workloads/workload.h"
 
 #define URL_MAX 2048
+#define HTTP_FD_SLACK 64	/* descriptors besides the sockets: curl, io_uring, libs */
 
 struct fetch_result {
 	double latency_s;
@@ -352,6 +353,23 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 	struct fetch_result *res;
 	int err;
 
+	/* Every concurrent request holds a socket here and (built-in server,
+	 * same limits) there.  Past RLIMIT_NOFILE they would fail as
+	 * "refused" and the figures would measure the limit: refuse up front
+	 * and name it. */
+	{
+		long conc = m == EXEC_COROUTINES || m == EXEC_THREADS ?
+			    (o->workers > 0 && o->workers < o->tasks ? o->workers : o->tasks) : 1;
+		long lim = serve_raise_nofile();
+
+		if (lim > 0 && conc + HTTP_FD_SLACK > lim) {
+			fprintf(stderr, "corolab run: http: %ld concurrent connections need about %ld file "
+				"descriptors but RLIMIT_NOFILE is %ld: raise it (ulimit -n; the hard limit as "
+				"root) or use --workers %ld\n", conc, conc + HTTP_FD_SLACK, lim,
+				lim > HTTP_FD_SLACK ? lim - HTTP_FD_SLACK : 1);
+			return -EMFILE;
+		}
+	}
 	if (o->url) {
 		if ((err = http_url_template_check(o->url, why, sizeof(why))))
 			return err;
