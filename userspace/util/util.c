@@ -217,6 +217,57 @@ int json_write_file(json_t *root, const char *path)
 	return err;
 }
 
+int cgroup_read(const char *controller, const char *file, char *out, size_t len)
+{
+	char line[512], path[PATH_MAX], v1[PATH_MAX] = "", v2[PATH_MAX] = "";
+	size_t cl = strlen(controller);
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* "ID:ctrl1,ctrl2:/path" (v1) or "0::/path" (v2). */
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		c2[strcspn(c2, "\n")] = 0;
+		if (c2 == c1 + 1) {
+			snprintf(v2, sizeof(v2), "%s", c2 + 1);
+			continue;
+		}
+		for (char *t = c1 + 1; t < c2;) {
+			size_t n = strcspn(t, ",:");
+
+			if (n == cl && !strncmp(t, controller, cl))
+				snprintf(v1, sizeof(v1), "%s", c2 + 1);
+			t += n + 1;
+		}
+	}
+	fclose(f);
+	for (int k = 0; k < 2 && err; k++) {
+		const char *cg = k == 0 ? v1 : v2;
+		FILE *g;
+
+		if (!*cg)
+			continue;
+		if (k == 0)
+			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/%s", controller, cg, file);
+		else
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/%s", cg, file);
+		g = fopen(path, "re");
+		if (!g)
+			continue;
+		if (fgets(out, (int)len, g)) {
+			out[strcspn(out, "\n")] = 0;
+			err = 0;
+		}
+		fclose(g);
+	}
+	return err;
+}
+
 int stderr_is_tty(void)
 {
 	return isatty(STDERR_FILENO);

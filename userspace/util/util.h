@@ -25,6 +25,12 @@ int json_write_file(json_t *root, const char *path);
 /* Write bytes to path atomically, the same way. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The first line of FILE in this process's cgroup of CONTROLLER ("pids",
+ * "memory"; cgroup v1 /sys/fs/cgroup/CONTROLLER/PATH/FILE, else the v2
+ * unified PATH/FILE) into out, newline stripped: e.g. ("pids", "pids.max")
+ * -> "40" or "max".  -errno when there is no such file. */
+int cgroup_read(const char *controller, const char *file, char *out, size_t len);
+
 /* Is stderr a terminal (progress output goes there only then). */
 int stderr_is_tty(void);
 

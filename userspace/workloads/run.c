@@ -155,12 +155,18 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	getrusage(RUSAGE_CHILDREN, &ch);
 	if (*err) {
 		/* The one failure worth a figure: the pool could not be built. */
-		if (*err == -EAGAIN && (m == EXEC_THREADS || m == EXEC_PROCESSES))
+		if (*err == -EAGAIN && (m == EXEC_THREADS || m == EXEC_PROCESSES)) {
+			char pmax[32] = "", cg[64] = "";
+
+			/* A pids cgroup is the usual culprit in containers: name it. */
+			if (!cgroup_read("pids", "pids.max", pmax, sizeof(pmax)) && strcmp(pmax, "max"))
+				snprintf(cg, sizeof(cg), "the pids cgroup's pids.max = %s, ", pmax);
 			fprintf(stderr, "corolab run: only %lld of %ld %s could be created "
-				"(limits: kernel.pid_max, kernel.threads-max, RLIMIT_NPROC, memory)\n",
+				"(limits: %skernel.pid_max, kernel.threads-max, RLIMIT_NPROC, memory)\n",
 				json_integer_value(json_object_get(out, "workers_created")),
 				o.workers > 0 && o.workers < o.tasks ? o.workers : o.tasks,
-				m == EXEC_THREADS ? "threads" : "processes");
+				m == EXEC_THREADS ? "threads" : "processes", cg);
+		}
 		json_decref(out);
 		return NULL;
 	}
@@ -324,6 +330,20 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 			kill(pid, got_signal);
 	res = json_load_file(tmp, 0, &je);
 	unlink(tmp);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !got_signal) {
+		/* Nobody here sent it: most likely the OOM killer. */
+		char lim[32] = "";
+
+		if (cgroup_read("memory", "memory.limit_in_bytes", lim, sizeof(lim)) &&
+		    cgroup_read("memory", "memory.max", lim, sizeof(lim)))
+			snprintf(lim, sizeof(lim), "unknown");
+		fprintf(stderr, "corolab run: the %s run was killed by SIGKILL: out of memory? "
+			"(memory cgroup limit %s bytes; see dmesg)\n", exec_mode_name(m),
+			strlen(lim) > 18 ? "none" : lim);
+		json_decref(res);
+		*err = -EIO;	/* said why */
+		return NULL;
+	}
 	if (!res || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		/* The child said why on stderr already. */
 		*err = WIFSIGNALED(status) ? -EINTR : WIFEXITED(status) &&
