@@ -189,6 +189,10 @@ static void print_hist(FILE *out, const char *key, json_t **h, size_t nf)
 		json_array_foreach(h[f], i, x) {
 			double v = json_number_value(x);
 
+			/* A foreign file may have more than 64 log2 slots:
+			 * 1ULL << i below must stay defined. */
+			if (i >= 63)
+				break;
 			if (v > 0) {
 				if (i < lo)
 					lo = i;
@@ -216,7 +220,8 @@ static void print_hist(FILE *out, const char *key, json_t **h, size_t nf)
 		fprintf(out, "  %-19s :", range);
 		for (size_t f = 0; f < nf; f++) {
 			double v = json_number_value(json_array_get(h[f], i));
-			int w = maxv[f] > 0 ? (int)lround(v * CMP_BAR_WIDTH / maxv[f]) : 0;
+			/* Negative or NaN counts (a malformed file) draw no bar. */
+			int w = maxv[f] > 0 && v > 0 ? (int)lround(v * CMP_BAR_WIDTH / maxv[f]) : 0;
 			char bar[CMP_BAR_WIDTH + 1];
 
 			memset(bar, '*', (size_t)w);
