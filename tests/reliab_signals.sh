@@ -7,7 +7,8 @@
 # process of the trial's session survives, no BPF program or link that
 # appeared during the trial is left (ids owned by other processes — other
 # tracers on the machine — are ignored), no /tmp/corolab-* file is left.
-# Env: SIG_TRIALS (default 50), SIG_SEED.
+# Env: SIG_TRIALS (default 50), SIG_SEED, SIG_BUDGET (seconds, default 90:
+# no new trial starts after that, so the runner's 120 s timeout holds).
 set -u
 cd "$(dirname "$0")/.."
 COROLAB=${COROLAB:-$PWD/${OUT:-build}/corolab}
@@ -16,6 +17,8 @@ command -v python3 >/dev/null || { echo "skip: needs python3"; exit 77; }
 root=0
 if [ "$(id -u)" -eq 0 ] && command -v bpftool >/dev/null; then root=1; fi
 trials=${SIG_TRIALS:-50}
+budget=${SIG_BUDGET:-90}
+SECONDS=0
 RANDOM=${SIG_SEED:-$$}
 work=$(mktemp -d /tmp/reliab-sig.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -79,7 +82,7 @@ if [ $root -eq 1 ]; then
 fi
 
 fail=0 n=0 outcomes=""
-for ((t = 0; t < trials; t++)); do
+for ((t = 0; t < trials && SECONDS < budget; t++)); do
 	c=${cmds[RANDOM % ${#cmds[@]}]}
 	sig=$([ $((RANDOM % 2)) -eq 0 ] && echo INT || echo TERM)
 	to_group=$((RANDOM % 2))	# 1: the whole process group (Ctrl-C), 0: the leader only (kill PID)
