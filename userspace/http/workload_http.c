@@ -40,6 +40,7 @@ struct http_ctx {
 	double delay_scale;
 	uint64_t timeout_ns;
 	struct curl_slist *resolve;
+	struct curl_slist *close_hdr;	/* "Connection: close", for one-shot transfers */
 	/* coroutines mode */
 	struct cmulti *multi;
 	struct fetch_result *results;
@@ -142,6 +143,10 @@ static int fetch(struct http_ctx *c, CURL *e, long i, struct fetch_result *r, bo
 	 * one-shot transfers.  Closing the connection when the transfer is done
 	 * keeps the cache empty (nobody could reuse it: all run at once). */
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, c->one_shot ? 1L : 0L);
+	/* And say so, so the server closes first: the TIME_WAIT stays on its
+	 * side, not in our ephemeral ports, where 10,000 of them made the next
+	 * run's connects slower (sys time 0.65 -> 1.0 s on the second run). */
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->one_shot ? c->close_hdr : NULL);
 	t0 = now_s();
 	if (exec_in_coroutine())
 		rc = cmulti__perform(c->multi, e);
@@ -394,6 +399,12 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 			return err;
 		}
 	}
+	c.close_hdr = curl_slist_append(NULL, "Connection: close");
+	if (!c.close_hdr) {
+		curl_slist_free_all(c.resolve);
+		server_child__stop(&sc);
+		return -ENOMEM;
+	}
 	if (m == EXEC_COROUTINES) {
 		err = run_coroutines(&c, o->tasks, o->workers, &r);
 		res = c.results;
@@ -435,6 +446,7 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 	else
 		exec_result__free(&r);
 	curl_slist_free_all(c.resolve);
+	curl_slist_free_all(c.close_hdr);
 	curl_global_cleanup();
 	return err;
 }
