@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -194,11 +195,20 @@ static int run_processes(struct run_ctx *rc, struct exec_result *r)
 		pids[created] = pid;
 	}
 	for (long i = 0; i < created; i++) {
+		struct rusage ru;
 		int status;
 
-		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
-			;
+		while (wait4(pids[i], &status, 0, &ru) < 0) {
+			if (errno != EINTR) {
+				memset(&ru, 0, sizeof(ru));
+				break;
+			}
+		}
 		/* A worker that died mid-task leaves that task uncounted. */
+		r->workers_utime_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+		r->workers_stime_s += (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		if (ru.ru_maxrss > r->workers_maxrss_kb)
+			r->workers_maxrss_kb = ru.ru_maxrss;
 	}
 	free(pids);
 	r->workers_created = created;

@@ -46,6 +46,10 @@ struct exec_result {
 	long workers_created;		/* threads/processes actually created */
 	void *results;			/* tasks x result_size, caller frees with exec_result__free */
 	struct coro_stats coro;		/* coroutines mode only */
+	/* processes mode: the workers' own rusage (wait4), so a run's CPU time
+	 * never includes some other child the caller reaps (a server, say). */
+	double workers_utime_s, workers_stime_s;
+	long workers_maxrss_kb;
 	bool has_coro;
 };
 

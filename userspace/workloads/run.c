@@ -111,6 +111,11 @@ void workload_add_exec(json_t *out, const struct exec_result *r)
 	json_object_set_new(out, "failed", json_integer(r->failed));
 	json_object_set_new(out, "os_threads", json_integer(r->os_threads));
 	json_object_set_new(out, "workers_created", json_integer(r->workers_created));
+	if (r->workers_maxrss_kb) {	/* processes mode: the workers' own rusage */
+		json_object_set_new(out, "children_cpu_user_s", json_real(r->workers_utime_s));
+		json_object_set_new(out, "children_cpu_sys_s", json_real(r->workers_stime_s));
+		json_object_set_new(out, "children_max_rss_kb", json_integer(r->workers_maxrss_kb));
+	}
 	if (r->has_coro) {
 		json_object_set_new(out, "user_switches", json_integer((json_int_t)r->coro.switches));
 		json_object_set_new(out, "coro", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
@@ -133,7 +138,7 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 			enum exec_mode m, int *err)
 {
 	struct run_opts o = *base;
-	struct rusage ru0, ru1, ch;
+	struct rusage ru0, ru1, ch0, ch;
 	struct timespec t0, t1;
 	json_t *out = json_object(), *params;
 	long hwm, rss0;
@@ -148,6 +153,7 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	if (proc_status_field("VmRSS", &rss0))
 		rss0 = 0;
 	getrusage(RUSAGE_SELF, &ru0);
+	getrusage(RUSAGE_CHILDREN, &ch0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*err = w->run(&o, m, out);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -189,12 +195,17 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	json_object_set_new(out, "max_rss_kb", json_integer(hwm));
 	json_object_set_new(out, "ru_maxrss_kb", json_integer(ru1.ru_maxrss));
 	json_object_set_new(out, "rss_start_kb", json_integer(rss0));
-	if (m == EXEC_PROCESSES)
+	/* Processes mode: the workers' CPU from their own wait4 rusage when the
+	 * workload reported it (exec's pool), else every reaped child's. */
+	if (m == EXEC_PROCESSES && !json_object_get(out, "children_cpu_user_s")) {
+		json_object_set_new(out, "children_cpu_user_s", json_real(tv_s(ch.ru_utime) - tv_s(ch0.ru_utime)));
+		json_object_set_new(out, "children_cpu_sys_s", json_real(tv_s(ch.ru_stime) - tv_s(ch0.ru_stime)));
 		json_object_set_new(out, "children_max_rss_kb", json_integer(ch.ru_maxrss));
+	}
 	json_object_set_new(out, "cpu_user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) +
-							  (m == EXEC_PROCESSES ? tv_s(ch.ru_utime) : 0)));
+							  json_number_value(json_object_get(out, "children_cpu_user_s"))));
 	json_object_set_new(out, "cpu_sys_s", json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) +
-							 (m == EXEC_PROCESSES ? tv_s(ch.ru_stime) : 0)));
+							 json_number_value(json_object_get(out, "children_cpu_sys_s"))));
 	json_object_set_new(out, "nvcsw", json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw));
 	json_object_set_new(out, "nivcsw", json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw));
 	params = json_object_get(out, "params");
