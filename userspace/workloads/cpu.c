@@ -130,11 +130,12 @@ static int cpu_task(void *ctx, long idx, void *result)
 	return 0;
 }
 
-/* Chosen so one task takes about 0.3 s on this project's machines: measured
- * 0.167 s for n = 3e8 (0.56 ns per iteration, `corolab run cpu --mode
- * sequential --tasks 1 --n 300000000`, Linux 6.18, 2 cores).  Run
- * `corolab run cpu --mode sequential --tasks 1` to see what it takes on yours. */
-#define CPU_DEFAULT_N 540000000L
+/* Chosen so one task takes about 0.3 s on this project's machines when they
+ * are quiet: 1e9 iterations took 0.276-0.292 s (five runs of `corolab run cpu
+ * --mode sequential --tasks 1 --n 1000000000`, Linux 6.18, AMD EPYC, load
+ * < 1), i.e. 0.28 ns per iteration.  A busy host (this is a VM) can halve
+ * that speed.  `corolab run cpu --mode sequential --tasks 1` shows yours. */
+#define CPU_DEFAULT_N 1070000000L
 
 static void cpu_defaults(struct run_opts *o, enum exec_mode m)
 {
