@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +260,21 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+/* A temporary file for a child's JSON: $TMPDIR (else /tmp)/corolab-run-XXXXXX,
+ * created; the fd, or -1 with errno. */
+static int tmp_json(char *tmp, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if (snprintf(tmp, len, "%s/corolab-run-XXXXXX", dir) >= (int)len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkstemp(tmp);
+}
+
 /* The command line of one mode's child: this same `corolab run` minus
  * --trace/--json, plus --mode M (the last --mode wins), --quiet when asked,
  * and --json TMP.  NULL-terminated; the strings are borrowed. */
@@ -297,14 +313,14 @@ static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, ch
  * from an earlier mode — and the parent collects the JSON it writes. */
 static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 {
-	char tmp[] = "/tmp/corolab-run-XXXXXX";
+	char tmp[PATH_MAX];
 	char **cargv;
 	json_t *res;
 	json_error_t je;
 	int fd, status;
 	pid_t pid, parent;
 
-	fd = mkstemp(tmp);
+	fd = tmp_json(tmp, sizeof(tmp));
 	if (fd < 0) {
 		*err = -errno;
 		return NULL;
@@ -373,14 +389,14 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
 			       const struct trace_opts *to, int *status, int *err)
 {
-	char tmp[] = "/tmp/corolab-run-XXXXXX";
+	char tmp[PATH_MAX];
 	json_t *trace = NULL, *run;
 	json_error_t je;
 	char **cargv;
 	int fd;
 
 	*status = 0;
-	fd = mkstemp(tmp);
+	fd = tmp_json(tmp, sizeof(tmp));
 	if (fd < 0) {
 		*err = -errno;
 		return NULL;
