@@ -61,9 +61,10 @@ for p in os.listdir("/proc"):
 print(" ".join(sorted(want - others)))
 PY
 }
-# Our temporary files: run's /tmp/corolab-run-* (others' scripts use other
-# corolab-* names there, and other tests run concurrently).
-tmp_files() { ls -d /tmp/corolab-run-* 2>/dev/null | sort; }
+# Temporary files: each trial gets its own TMPDIR (run honours it), so
+# other tests running at the same time cannot be mistaken for ours; /tmp
+# itself is not checked (other tests write corolab-run-* there concurrently).
+tmp_files() { ls -d /tmp/corolab-run-* "$TMPDIR"/corolab-* 2>/dev/null | sort; }
 
 cmds=()
 for m in sequential threads coroutines processes all; do
@@ -89,6 +90,7 @@ for ((t = 0; t < trials && SECONDS < budget; t++)); do
 	delay=$(awk -v r=$RANDOM 'BEGIN{printf "%.2f", 0.02 + (r % 120) / 100}')
 	d=$work/t$t; mkdir -p "$d"
 	json=$d/out.json
+	export TMPDIR=$d/tmp; mkdir -p "$TMPDIR"
 	before_tmp=$(tmp_files)
 	before_bpf=$(bpf_ids)
 	if [ "$c" = LAB ]; then
@@ -128,8 +130,8 @@ for ((t = 0; t < trials && SECONDS < budget; t++)); do
 	done
 	strays=$(find "$d" -name '*.tmp*' 2>/dev/null | tr '\n' ' ')
 	[ -z "$strays" ] || problems+=("temporary files: $strays")
-	new_tmp=$(comm -13 <(echo "$before_tmp") <(tmp_files) | tr '\n' ' ')
-	[ -z "${new_tmp// /}" ] || { problems+=("left in /tmp: $new_tmp"); rm -rf $new_tmp; }
+	new_tmp=$(comm -13 <(echo "$before_tmp") <(tmp_files) | grep -v "^/tmp/corolab-run-" | tr '\n' ' ')
+	[ -z "${new_tmp// /}" ] || { problems+=("temporary files left: $new_tmp"); rm -rf $new_tmp; }
 	n=$((n + 1))
 	state=$([ -e "$json" ] && echo json || echo nojson)
 	outcomes+="rc=$rc/$state "
