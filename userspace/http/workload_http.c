@@ -204,8 +204,15 @@ static int exec_task(void *ctx, long i, void *result)
 		return -ENOMEM;
 	}
 	/* Threads now (a resolver thread would show up here). */
-	if (!proc_status_field("Threads", &th) && th > c->peak_threads)
-		c->peak_threads = th;	/* racy max across threads: a sample, accepted */
+	/* Max across worker threads: relaxed atomics (a sample, no ordering
+	 * needed, but a plain racy store is UB and drowns TSan runs). */
+	if (!proc_status_field("Threads", &th)) {
+		long cur = __atomic_load_n(&c->peak_threads, __ATOMIC_RELAXED);
+
+		while (th > cur && !__atomic_compare_exchange_n(&c->peak_threads, &cur, th, true,
+								 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
 	return fetch(c, e, i, r, fresh);
 }
 
