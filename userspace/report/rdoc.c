@@ -99,6 +99,42 @@ static int check_schema(json_t *o, const char *want, const char *where, char *er
 	return 0;
 }
 
+/* Fields compare and report key on or read as sections: a foreign or
+ * hand-edited file with the right schema but the wrong types is refused
+ * here, naming the field, instead of turning into "?" keys and NaNs. */
+static int check_run(json_t *o, const char *where, char *err, size_t errlen)
+{
+	static const char *const strs[] = { "workload", "mode" };
+	static const char *const nums[] = { "tasks", "ok", "failed", "wall_s", "max_rss_kb" };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (!json_is_string(json_object_get(o, strs[i]))) {
+			set_err(err, errlen, "%sfield '%s' %s", where, strs[i],
+				json_object_get(o, strs[i]) ? "is not a string" : "missing");
+			return -EINVAL;
+		}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		json_t *v = json_object_get(o, nums[i]);
+
+		if (v && !json_is_number(v)) {
+			set_err(err, errlen, "%sfield '%s' is not a number", where, nums[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_trace(json_t *o, const char *where, char *err, size_t errlen)
+{
+	json_t *t = json_object_get(o, "totals");
+
+	if (t && !json_is_object(t)) {
+		set_err(err, errlen, "%sfield 'totals' is not an object", where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int add_entry(struct rdoc *d, json_t *run, json_t *trace)
 {
 	struct rdoc_entry *ne = realloc(d->e, (d->n + 1) * sizeof(*ne));
@@ -129,8 +165,12 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 		return -EINVAL;
 	}
 	if (!strcmp(s, SCHEMA_RUN)) {
+		if ((ret = check_run(o, where, err, errlen)))
+			return ret;
 		ret = add_entry(d, o, NULL);
 	} else if (!strcmp(s, SCHEMA_TRACE)) {
+		if ((ret = check_trace(o, where, err, errlen)))
+			return ret;
 		ret = add_entry(d, NULL, o);
 	} else if (!strcmp(s, SCHEMA_RUNTRACE)) {
 		json_t *run = json_object_get(o, "run"), *trace = json_object_get(o, "trace");
@@ -138,7 +178,8 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 
 		if (trace && !json_is_null(trace)) {
 			snprintf(w, sizeof(w), "%strace.", where);
-			if ((ret = check_schema(trace, SCHEMA_TRACE, w, err, errlen)))
+			if ((ret = check_schema(trace, SCHEMA_TRACE, w, err, errlen)) ||
+			    (ret = check_trace(trace, w, err, errlen)))
 				return ret;
 		} else {
 			trace = NULL;	/* the tracer could not run: keep the run */
@@ -149,7 +190,8 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 
 			json_array_foreach(run, i, r) {
 				snprintf(w, sizeof(w), "%srun[%zu].", where, i);
-				if ((ret = check_schema(r, SCHEMA_RUN, w, err, errlen)))
+				if ((ret = check_schema(r, SCHEMA_RUN, w, err, errlen)) ||
+				    (ret = check_run(r, w, err, errlen)))
 					return ret;
 				if ((ret = add_entry(d, r, trace)))
 					return ret;
@@ -161,7 +203,8 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 				set_err(err, errlen, "%sfield 'run' missing", where);
 				return -EINVAL;
 			}
-			if ((ret = check_schema(run, SCHEMA_RUN, w, err, errlen)))
+			if ((ret = check_schema(run, SCHEMA_RUN, w, err, errlen)) ||
+			    (ret = check_run(run, w, err, errlen)))
 				return ret;
 			ret = add_entry(d, run, trace);
 		}
