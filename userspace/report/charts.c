@@ -284,9 +284,10 @@ static void chart_runq(struct chartctx *c)
 	off = (size_t)snprintf(body, sizeof(body),
 			       "set title 'Run-queue latency, cpu experiment (eBPF, time runnable before running)'\n"
 			       "set xlabel 'latency (us, log2 buckets: lower bound)'\n"
-			       "set ylabel 'wake-ups (log scale)'\nset logscale y\nset yrange [0.5:*]\n"
+			       "set ylabel 'waits (log scale)'\nset logscale y\nset yrange [0.5:*]\n"
 			       "set key top right\nset xtics (");
-	for (size_t k = 0; k < maxslot + 1 && off < sizeof(body) - 64; k += 2)
+	/* A foreign file may carry more log2 slots than a u64 can label. */
+	for (size_t k = 0; k < maxslot + 1 && k < 64 && off < sizeof(body) - 64; k += 2)
 		off += (size_t)snprintf(body + off, sizeof(body) - off, "%s'%llu' %zu", k ? ", " : "",
 					k ? 1ULL << k : 0ULL, k);
 	off += (size_t)snprintf(body + off, sizeof(body) - off, ")\nplot ");

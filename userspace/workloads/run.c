@@ -508,7 +508,7 @@ int cmd_run(int argc, char **argv)
 	};
 	const char *mode_s = "all", *json_path = NULL;
 	const struct workload *w;
-	json_t *results;
+	json_t *results, *failed_modes;
 	bool trace = false, dry_run = false;
 	int c, err, rc = 0;
 	unsigned modes;
@@ -647,6 +647,7 @@ int cmd_run(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 	}
 	results = json_array();
+	failed_modes = json_array();
 	for (int m = 0; m < EXEC_NMODES && !got_signal; m++) {
 		json_t *r;
 
@@ -667,6 +668,7 @@ int cmd_run(int argc, char **argv)
 			else
 				fprintf(stderr, "corolab run: %s in %s mode failed: %s\n", w->name,
 					exec_mode_name((enum exec_mode)m), strerror(-err));
+			json_array_append_new(failed_modes, json_string(exec_mode_name((enum exec_mode)m)));
 			rc = 1;
 			continue;
 		}
@@ -680,9 +682,14 @@ int cmd_run(int argc, char **argv)
 		size_t i;
 		json_t *r;
 
-		if (got_signal)
-			json_array_foreach(results, i, r)
+		/* What is written is never presented as the complete set: a
+		 * signal marks it partial, a failed mode names itself. */
+		json_array_foreach(results, i, r) {
+			if (got_signal)
 				json_object_set_new(r, "partial", json_true());
+			if (json_array_size(failed_modes))
+				json_object_set(r, "modes_failed", failed_modes);
+		}
 
 		if ((err = json_write_file(doc, json_path))) {
 			fprintf(stderr, "corolab run: cannot write %s: %s\n", json_path, strerror(-err));
@@ -691,5 +698,6 @@ int cmd_run(int argc, char **argv)
 		json_decref(doc);
 	}
 	json_decref(results);
+	json_decref(failed_modes);
 	return got_signal ? 128 + got_signal : rc;
 }
