@@ -54,13 +54,7 @@ if [ -z "$REPEAT" ]; then
 	if [ "$QUICK" -eq 1 ]; then REPEAT=1; else REPEAT=3; fi
 fi
 case $REPEAT in ''|*[!0-9]*|0) echo "all: --repeat wants a positive integer" >&2; exit 2 ;; esac
-if [ -z "${COROLAB:-}" ]; then
-	if [ -x "$LAB_ROOT/build/corolab" ]; then COROLAB=$LAB_ROOT/build/corolab
-	else COROLAB=$(command -v corolab || true); fi
-fi
-{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || lab_die "corolab not found: run 'make' or set COROLAB"
-case $COROLAB in /*) ;; *) COROLAB=$PWD/$COROLAB ;; esac
-export COROLAB
+lab_find_corolab
 lab_detect_trace
 unset RESULTS_DIR
 lab_new_results_dir

@@ -54,6 +54,18 @@ EXAMPLES:
 EOF
 }
 
+# COROLAB: $COROLAB if set, else build/corolab, else corolab on PATH; made
+# absolute and exported (the scripts cd, the children inherit it).
+lab_find_corolab() {
+	if [ -z "${COROLAB:-}" ]; then
+		if [ -x "$LAB_ROOT/build/corolab" ]; then COROLAB=$LAB_ROOT/build/corolab
+		else COROLAB=$(command -v corolab || true); fi
+	fi
+	{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || lab_die "corolab not found: run 'make' or set COROLAB"
+	case $COROLAB in /*) ;; *) COROLAB=$PWD/$COROLAB ;; esac
+	export COROLAB
+}
+
 # Quote a command for commands.txt so it can be pasted back into a shell.
 lab_quote() {
 	local out='' a
@@ -174,13 +186,7 @@ lab_init() {
 	case $REPEAT in
 	''|*[!0-9]*|0) printf '%s: --repeat wants a positive integer, not %s\n' "$LAB_NAME" "$REPEAT" >&2; exit 2 ;;
 	esac
-	if [ -z "${COROLAB:-}" ]; then
-		if [ -x "$LAB_ROOT/build/corolab" ]; then COROLAB=$LAB_ROOT/build/corolab
-		else COROLAB=$(command -v corolab || true); fi
-	fi
-	{ [ -n "$COROLAB" ] && [ -x "$COROLAB" ]; } || lab_die "corolab not found: run 'make' or set COROLAB"
-	case $COROLAB in /*) ;; *) COROLAB=$PWD/$COROLAB ;; esac
-	export COROLAB
+	lab_find_corolab
 	if "$COROLAB" run --help 2>&1 | grep -q "not built into this binary"; then
 		lab_die "'corolab run' is not built into $COROLAB yet"
 	fi

@@ -416,11 +416,7 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 		err = run_coroutines(&c, o->tasks, o->workers, &r);
 		res = c.results;
 	} else {
-		struct exec_spec s = {
-			.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = exec_task, .ctx = &c,
-			.result_size = sizeof(struct fetch_result), .thread_stack = o->thread_stack,
-			.cpu = o->cpu, .stack_size = o->stack_size,
-		};
+		struct exec_spec s = workload_exec_spec(o, m, exec_task, &c, sizeof(struct fetch_result));
 
 		err = exec__run(&s, &r);
 		res = r.results;

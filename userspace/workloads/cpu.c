@@ -153,11 +153,7 @@ static int cpu_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 			   .switched = PTHREAD_COND_INITIALIZER };
 	bool use_gil = o->gil && m == EXEC_THREADS;
 	struct cpu_ctx c = { .n = o->n, .gil = use_gil ? &gil : NULL };
-	struct exec_spec s = {
-		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = cpu_task, .ctx = &c,
-		.result_size = sizeof(struct cpu_result), .stack_size = o->stack_size,
-		.thread_stack = o->thread_stack, .cpu = o->cpu,
-	};
+	struct exec_spec s = workload_exec_spec(o, m, cpu_task, &c, sizeof(struct cpu_result));
 	struct exec_result r;
 	json_t *walls = json_array();
 	uint64_t check = 0;

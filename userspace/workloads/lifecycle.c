@@ -91,10 +91,7 @@ static void lc_defaults(struct run_opts *o, enum exec_mode m)
 static int lc_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 {
 	struct lc_ctx c = { .scale = (double)o->duration_ns / 1e9, .mu = PTHREAD_MUTEX_INITIALIZER };
-	struct exec_spec s = {
-		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = lc_task, .ctx = &c,
-		.stack_size = o->stack_size, .thread_stack = o->thread_stack, .cpu = o->cpu,
-	};
+	struct exec_spec s = workload_exec_spec(o, m, lc_task, &c, 0);
 	json_t *events, *delays;
 	struct exec_result r;
 	long switches = 0, prev = -1, ntids = 0;

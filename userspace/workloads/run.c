@@ -106,6 +106,16 @@ static json_t *host_info(void)
 			 "cpu_model", model, "cores", (int)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
+struct exec_spec workload_exec_spec(const struct run_opts *o, enum exec_mode m, exec_task_fn fn,
+				    void *ctx, size_t result_size)
+{
+	return (struct exec_spec){
+		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = fn, .ctx = ctx,
+		.result_size = result_size, .stack_size = o->stack_size,
+		.thread_stack = o->thread_stack, .cpu = o->cpu,
+	};
+}
+
 void workload_add_exec(json_t *out, const struct exec_result *r)
 {
 	json_object_set_new(out, "ok", json_integer(r->ok));

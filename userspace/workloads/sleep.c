@@ -39,11 +39,7 @@ static void sleep_defaults(struct run_opts *o, enum exec_mode m)
 static int sleep_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 {
 	struct sleep_ctx c = { .ns = o->duration_ns };
-	struct exec_spec s = {
-		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = sleep_task, .ctx = &c,
-		.result_size = sizeof(uint64_t), .stack_size = o->stack_size,
-		.thread_stack = o->thread_stack, .cpu = o->cpu,
-	};
+	struct exec_spec s = workload_exec_spec(o, m, sleep_task, &c, sizeof(uint64_t));
 	struct exec_result r;
 	uint64_t max = 0;
 	int err = exec__run(&s, &r);

@@ -54,10 +54,7 @@ static void spawn_defaults(struct run_opts *o, enum exec_mode m)
 static int spawn_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 {
 	struct spawn_ctx c = { .ns = o->duration_ns, .tasks = o->tasks };
-	struct exec_spec s = {
-		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = spawn_task, .ctx = &c,
-		.stack_size = o->stack_size, .thread_stack = o->thread_stack, .cpu = o->cpu,
-	};
+	struct exec_spec s = workload_exec_spec(o, m, spawn_task, &c, 0);
 	long rss0 = 0, rss2 = 0, vm0 = 0, vm2 = 0;
 	struct exec_result r;
 	pthread_attr_t attr;

@@ -51,6 +51,11 @@ struct workload {
 extern const struct workload workload_sleep, workload_cpu, workload_spawn,
 	workload_lifecycle, workload_switch, workload_http;
 
+/* The executor spec every workload starts from: mode, tasks, workers,
+ * stacks and pinning as the options say; fn(ctx, i, result) per task. */
+struct exec_spec workload_exec_spec(const struct run_opts *o, enum exec_mode m, exec_task_fn fn,
+				    void *ctx, size_t result_size);
+
 /* Fill the executor's figures into out: ok, failed, os_threads, workers,
  * user_switches + coro{} in coroutines mode.  wall_s is set by run.c. */
 void workload_add_exec(json_t *out, const struct exec_result *r);
