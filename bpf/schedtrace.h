@@ -34,8 +34,9 @@ struct schedtrace_thread {
 	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
 	unsigned int exited;		/* sched_process_exit seen */
 	unsigned int pad;
+	unsigned long long rd_seen;	/* sched_info.run_delay as of our last switch-in */
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 112, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 120, "schedtrace_thread layout");
 
 /* Global figures for the whole traced set: one copy per CPU (the per-CPU
  * `totals` map); user space sums them, and takes the max of runq_max_ns. */
