@@ -369,6 +369,14 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				 * seen: the exit-time pair stands. */
 				t->run_delay_ns = RD(btf, prev, sched_info.run_delay);
 				kind = SCHEDTRACE_EV_OUT_DEAD;
+			} else if (RD(btf, prev, exit_state) & SCHEDTRACE_EXIT_DEAD) {
+				/* An exiting thread already released (autoreaped
+				 * in exit_notify): __exit_signal() has folded its
+				 * counts into the process's, so a switch now (a
+				 * preemption late in do_exit) reaches no rusage.
+				 * CPython's pool threads hit this at shutdown. */
+				kind = !preempt && prev_state ? SCHEDTRACE_EV_OUT_VOLUNTARY :
+								SCHEDTRACE_EV_OUT_PREEMPTED;
 			} else if (!preempt && prev_state) {
 				t->voluntary++;
 				kind = SCHEDTRACE_EV_OUT_VOLUNTARY;

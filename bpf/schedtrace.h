@@ -15,6 +15,7 @@
 #define SCHEDTRACE_MAX_EXCLUDE	16	/* --exclude-pid / --exclude-comm entries, each */
 #define SCHEDTRACE_MAX_EXCLUDED	4096	/* processes left out by an exclusion */
 #define SCHEDTRACE_TASK_DEAD	0x80	/* TASK_DEAD in prev_state: the final switch */
+#define SCHEDTRACE_EXIT_DEAD 0x10	/* task->exit_state: released, rusage folded */
 
 /* One record per traced thread, keyed by tid.  Kept after the thread exits so
  * that short-lived threads still show up in the totals. */
