@@ -28,7 +28,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# verdict NAME VALUE GOAL_TEXT CMP(ge|le) GOAL_NUMBER
+# verdict NAME VALUE GOAL_TEXT CMP(ge|le) GOAL_NUMBER.  VALUE is compared as
+# given: callers print ratios with 3 decimals so that rounding never lifts a
+# figure over its goal (0.4988 is not 0.50).
 verdict() {
 	local ok
 	ok=$(awk -v v="$2" -v g="$5" -v c="$4" 'BEGIN{ if (v == "" ) { print 0; exit } print (c == "ge" ? v >= g : v <= g) }')
@@ -131,7 +133,7 @@ bench_serve_vs_nginx() {
 	done
 	stop_pid "$NGINX_PID"
 	stop_pid "$SERVE_PID"
-	ratio=$(awk -v a="$serve_rps" -v b="$nginx_rps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
+	ratio=$(awk -v a="$serve_rps" -v b="$nginx_rps" 'BEGIN{ if (b > 0) printf "%.3f", a / b }')
 	printf '%-28s %12s\n' "server (wrk -t1 -c100 ${DUR}s)" "requests/s"
 	printf '%-28s %12s\n' "corolab serve" "$serve_rps" "nginx (1 worker)" "$nginx_rps"
 	printf '%-28s %12s\n' "ratio" "${ratio}x"
@@ -185,7 +187,7 @@ print(max(w))')
 		--url "http://127.0.0.1:$SERVE_PORT/" --json "$j" >"$TMP/httprps.txt" 2>&1; then
 		rps=$(awk -v n="$(json_field "$j" ok)" -v w="$(json_field "$j" wall_s)" 'BEGIN{ printf "%.0f", n / w }')
 		wrps=$(wrk_rps "http://127.0.0.1:$SERVE_PORT/")
-		ratio=$(awk -v a="$rps" -v b="$wrps" 'BEGIN{ if (b > 0) printf "%.2f", a / b }')
+		ratio=$(awk -v a="$rps" -v b="$wrps" 'BEGIN{ if (b > 0) printf "%.3f", a / b }')
 		printf '%-28s %12s\n' "client (100 conns, keep-alive)" "requests/s"
 		printf '%-28s %12s\n' "corolab run http coroutines" "$rps" "wrk -t1 -c100" "$wrps"
 		verdict http_coroutines_vs_wrk_ratio "$ratio" "0.5x wrk" ge 0.5
