@@ -115,6 +115,9 @@ static void put(char *b, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Append to the evidence already written. */
+#define put_more(buf, ...) put((buf) + strlen(buf), sizeof(buf) - strlen(buf), __VA_ARGS__)
+
 /* Sets "not measured" naming what is missing; returns 1 if so. */
 static int missing(struct claim_result *r, const char *workload, const char *what, int cond)
 {
@@ -629,8 +632,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		    "stack reservation %s%.0f KiB", a->tasks, kib(x), isnan(y) ? "(default) " : "",
 		    isnan(y) ? 8192.0 : kib(y));
 		if (!isnan(z))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    ", virtual memory %.0f KiB per thread", kib(z));
+			put_more(r->evidence, ", virtual memory %.0f KiB per thread", kib(z));
 		if (x >= STACK_CLAIM_RSS_MIN) {
 			r->verdict = V_SUPPORTED;
 			put(r->why, sizeof(r->why), "each thread really kept megabytes resident");
@@ -653,8 +655,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		put(r->evidence, sizeof(r->evidence), "%ld coroutines: %.1f KiB resident per coroutine"
 		    "%s", a->tasks, kib(x), "");
 		if (!isnan(y))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    "; %.1f KiB of stack touched each", kib(y));
+			put_more(r->evidence, "; %.1f KiB of stack touched each", kib(y));
 		r->verdict = x <= FEW_KB_MAX ? V_SUPPORTED : x <= FEW_KB_NUANCED_MAX ? V_NUANCED : V_REFUTED;
 		put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
 			"a coroutine costs a few pages of stack plus its bookkeeping" :
@@ -675,8 +676,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		put(r->evidence, sizeof(r->evidence), "create per task: thread %.0f ns, coroutine "
 		    "%.0f ns (%.1f×)%s", x, y, x / y, "");
 		if (!isnan(z))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    "; process %.0f ns", z);
+			put_more(r->evidence, "; process %.0f ns", z);
 		r->verdict = x / y >= COST_RATIO_CLEAR ? V_SUPPORTED :
 			     x / y >= COST_RATIO_NONE ? V_NUANCED : V_REFUTED;
 		put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
@@ -699,11 +699,9 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		put(r->evidence, sizeof(r->evidence), "per switch: threads %.0f ns, coroutines %.1f ns "
 		    "(%.0f×)", x, y, x / y);
 		if (!isnan(z))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    "; glibc swapcontext %.0f ns", z);
+			put_more(r->evidence, "; glibc swapcontext %.0f ns", z);
 		if (!isnan(med(c, "ns_per_switch")))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    "; processes %.0f ns", med(c, "ns_per_switch"));
+			put_more(r->evidence, "; processes %.0f ns", med(c, "ns_per_switch"));
 		r->verdict = x / y >= COST_RATIO_CLEAR ? V_SUPPORTED :
 			     x / y >= COST_RATIO_NONE ? V_NUANCED : V_REFUTED;
 		put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
@@ -895,8 +893,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		put(r->evidence, sizeof(r->evidence), "speed-up over sequential on %.0f cores: "
 		    "native threads %.2f×", med(a, "host.cores"), x);
 		if (!isnan(y))
-			put(r->evidence + strlen(r->evidence), sizeof(r->evidence) - strlen(r->evidence),
-			    ", threads under the GIL %.2f×", y);
+			put_more(r->evidence, ", threads under the GIL %.2f×", y);
 		if (x < PAR_SPEEDUP_MIN) {
 			r->verdict = V_REFUTED;
 			put(r->why, sizeof(r->why), "the threads did not run in parallel here");
