@@ -8,11 +8,12 @@ set -u
 
 pkgs=(build-essential pkg-config clang llvm bpftool libbpf-dev liburing-dev
       libcurl4-openssl-dev libjansson-dev gnuplot-nox libelf-dev zlib1g-dev
-      valgrind wrk nginx-light procps util-linux iproute2 python3)
-# Optional: clang's sanitizer/libFuzzer runtime; perf (overhead comparison);
+      valgrind wrk nginx-light procps util-linux iproute2 python3
+      libclang-rt-14-dev)	# libFuzzer + sanitizer runtimes: make fuzz (CI runs it)
+# Optional: perf (overhead comparison);
 # an aarch64 cross compiler + qemu-user (the aarch64 context-switch test);
 # the write-up's own program's dependencies (lab/python/run_original.sh).
-opt=(libclang-rt-14-dev linux-perf gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+opt=(linux-perf gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
      python3-aiohttp python3-requests python3-psutil python3-matplotlib)
 
 missing=()
