@@ -8,7 +8,7 @@ set -u
 
 pkgs=(build-essential pkg-config clang llvm bpftool libbpf-dev liburing-dev
       libcurl4-openssl-dev libjansson-dev gnuplot-nox libelf-dev zlib1g-dev
-      valgrind wrk nginx-light procps util-linux iproute2 python3
+      valgrind wrk nginx-light procps util-linux iproute2 python3 curl
       libclang-rt-14-dev)	# libFuzzer + sanitizer runtimes: make fuzz (CI runs it)
 # Optional: perf (overhead comparison);
 # an aarch64 cross compiler + qemu-user (the aarch64 context-switch test);
