@@ -34,8 +34,8 @@ PORT=$LAB_ROOT/lab/python/corolab_py.py
 "$PYTHON" --version >"$EXP_DIR/python.txt" 2>&1
 echo "$PYTHON" >>"$EXP_DIR/python.txt"
 
-# Not in lib.sh: lab_run runs 'corolab run'; this runs the Python port under
-# 'corolab trace' and merges both JSONs the way 'corolab run --trace' does.
+# The Python port runs under 'corolab trace' and its JSON is merged with the
+# trace the way 'corolab run --trace' does.
 py_merge() { # py_merge RUN.json TRACE.json OUT.json
 	"$PYTHON" - "$@" <<'PY'
 import json, os, sys
@@ -52,16 +52,14 @@ os.replace(tmp, out_p)
 PY
 }
 
-py_once() { # py_once TRACED(0|1) OUT LOG WORKLOAD MODE ARGS... -> exit status
+# One measurement for lab_repeat (lib.sh): the port writes its run JSON,
+# `corolab trace` (when TRACED) the trace; merged into OUT.
+py_once() { # py_once TRACED OUT LOG WORKLOAD MODE ARGS... -> exit status
 	local traced=$1 out=$2 log=$3 workload=$4 mode=$5 rc=0
 	shift 5
 	local cmd=("$PYTHON" "$PORT" "$workload" --mode "$mode" "$@" --json "$out.run.tmp")
 	[ "$traced" -eq 1 ] && cmd=("$COROLAB" trace --json "$out.trace.tmp" -- "${cmd[@]}")
-	printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
-	setsid "${cmd[@]}" >"$log" 2>&1 </dev/null &
-	LAB_CHILD=$!
-	wait "$LAB_CHILD" || rc=$?
-	LAB_CHILD=
+	lab_exec "$log" "${cmd[@]}" || rc=$?
 	if [ "$rc" -eq 0 ] && [ -s "$out.run.tmp" ]; then
 		if [ "$traced" -eq 1 ]; then
 			py_merge "$out.run.tmp" "$out.trace.tmp" "$out" >>"$log" 2>&1 || rc=1
@@ -75,37 +73,9 @@ py_once() { # py_once TRACED(0|1) OUT LOG WORKLOAD MODE ARGS... -> exit status
 }
 
 py_run() { # py_run LABEL FILE WORKLOAD MODE [ARGS...], REPEAT times
-	local label=$1 file=$2 workload=$3 mode=$4 r out log rc start secs traced=0
-	shift 4
-	[ -n "$LAB_TRACE" ] && traced=1
-	for r in $(seq 1 "$REPEAT"); do
-		LAB_STEP=$((LAB_STEP + 1))
-		LAB_CURRENT="$label r$r"
-		out=$EXP_DIR/$file.r$r.json
-		log=$EXP_DIR/$file.r$r.log
-		printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
-		start=$(date +%s.%N)
-		rc=0
-		py_once "$traced" "$out" "$log" "$workload" "$mode" "$@" || rc=$?
-		if [ "$rc" -ne 0 ] && [ "$traced" -eq 1 ]; then
-			printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
-			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.trace-failed.log); plain run recorded" \
-				>>"$EXP_DIR/NOTES.txt"
-			mv -f "$log" "$EXP_DIR/$file.r$r.trace-failed.log"
-			rc=0
-			py_once 0 "$out" "$log" "$workload" "$mode" "$@" || rc=$?
-		fi
-		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
-		if [ "$rc" -eq 0 ]; then
-			printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
-		else
-			LAB_FAILURES=$((LAB_FAILURES + 1))
-			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$log" >&2
-			echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
-			tail -n 3 "$log" | sed 's/^/      | /' >&2 || true
-		fi
-	done
-	LAB_CURRENT=
+	local label=$1 file=$2
+	shift 2
+	lab_repeat "$label" "$file" py_once "$@"
 }
 
 sleep_args=() cpu_args=() spawn_args=() lc_args=() sw_args=()

@@ -214,51 +214,75 @@ lab_wall() {
 		awk '{ printf($1 < 0.1 ? "%.4f" : "%.2f", $1) }'
 }
 
-# lab_run LABEL FILE WORKLOAD MODE [ARGS...]: REPEAT runs, each in its own
-# session (setsid) so Ctrl-C can stop the whole tree.  A failed traced run is
-# retried plain and noted; a failed run does not stop the experiment.
-lab_run() {
-	local label=$1 file=$2 workload=$3 mode=$4 r out rc start secs
-	shift 4
+# lab_exec LOG CMD...: record CMD in commands.txt, run it in a session of
+# its own (Ctrl-C handling kills that group), wait for it.
+lab_exec() {
+	local log=$1 rc=0
+	shift
+	printf '%s\n' "$(lab_quote "$@")" >>"$RESULTS_DIR/commands.txt"
+	setsid "$@" >"$log" 2>&1 </dev/null &
+	LAB_CHILD=$!
+	wait "$LAB_CHILD" || rc=$?
+	LAB_CHILD=
+	return "$rc"
+}
+
+# lab_once_corolab TRACED OUT LOG WORKLOAD MODE [ARGS...]: one `corolab run`
+# writing OUT, under the tracer when TRACED is 1.
+lab_once_corolab() {
+	local traced=$1 out=$2 log=$3 workload=$4 mode=$5
+	shift 5
+	local cmd=("$COROLAB" run "$workload" --mode "$mode" "$@" --json "$out")
+	[ "$traced" -eq 1 ] && cmd+=("$LAB_TRACE")
+	lab_exec "$log" "${cmd[@]}"
+}
+
+# lab_repeat LABEL FILE ONCE [ARGS...]: REPEAT measurements, each
+# `ONCE TRACED OUT LOG ARGS...` writing $EXP_DIR/FILE.rN.json, with progress
+# on stderr.  A traced run that fails is retried plain (noted in NOTES.txt,
+# its log kept as FILE.rN.trace-failed.log); a failure is counted and noted.
+lab_repeat() {
+	local label=$1 file=$2 once=$3 r out log rc start secs traced=0
+	shift 3
+	[ -n "$LAB_TRACE" ] && traced=1
 	for r in $(seq 1 "$REPEAT"); do
 		LAB_STEP=$((LAB_STEP + 1))
 		LAB_CURRENT="$label r$r"
 		out=$EXP_DIR/$file.r$r.json
-		local cmd=("$COROLAB" run "$workload" --mode "$mode" "$@" --json "$out")
-		[ -n "$LAB_TRACE" ] && cmd+=("$LAB_TRACE")
-		printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
+		log=$EXP_DIR/$file.r$r.log
 		printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
 		start=$(date +%s.%N)
 		rc=0
-		setsid "${cmd[@]}" >"$EXP_DIR/$file.r$r.log" 2>&1 </dev/null &
-		LAB_CHILD=$!
-		wait "$LAB_CHILD" || rc=$?
-		LAB_CHILD=
-		if [ "$rc" -ne 0 ] && [ -n "$LAB_TRACE" ]; then
+		"$once" "$traced" "$out" "$log" "$@" || rc=$?
+		if [ "$rc" -ne 0 ] && [ "$traced" -eq 1 ]; then
 			# The tracer could not run this one: keep a plain measurement.
 			printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
-			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.log); plain run recorded" \
+			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.trace-failed.log); plain run recorded" \
 				>>"$EXP_DIR/NOTES.txt"
-			mv -f "$EXP_DIR/$file.r$r.log" "$EXP_DIR/$file.r$r.trace-failed.log"
-			cmd=("$COROLAB" run "$workload" --mode "$mode" "$@" --json "$out")
-			printf '%s\n' "$(lab_quote "${cmd[@]}")" >>"$RESULTS_DIR/commands.txt"
+			mv -f "$log" "$EXP_DIR/$file.r$r.trace-failed.log"
 			rc=0
-			setsid "${cmd[@]}" >"$EXP_DIR/$file.r$r.log" 2>&1 </dev/null &
-			LAB_CHILD=$!
-			wait "$LAB_CHILD" || rc=$?
-			LAB_CHILD=
+			"$once" 0 "$out" "$log" "$@" || rc=$?
 		fi
 		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
 		if [ "$rc" -eq 0 ] && [ -s "$out" ]; then
 			printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
 		else
 			LAB_FAILURES=$((LAB_FAILURES + 1))
-			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$EXP_DIR/$file.r$r.log" >&2
+			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$log" >&2
 			echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
-			tail -n 3 "$EXP_DIR/$file.r$r.log" | sed 's/^/      | /' >&2 || true
+			tail -n 3 "$log" | sed 's/^/      | /' >&2 || true
 		fi
 	done
 	LAB_CURRENT=
+}
+
+# lab_run LABEL FILE WORKLOAD MODE [ARGS...]: REPEAT runs, each in its own
+# session (setsid) so Ctrl-C can stop the whole tree.  A failed traced run is
+# retried plain and noted; a failed run does not stop the experiment.
+lab_run() {
+	local label=$1 file=$2
+	shift 2
+	lab_repeat "$label" "$file" lab_once_corolab "$@"
 }
 
 # The built-in delay server, started outside the traced tree so its work is
