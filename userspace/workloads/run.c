@@ -317,6 +317,27 @@ static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, ch
 	return cargv;
 }
 
+/* A temporary file for one mode's JSON (its path in tmp) and the child
+ * command line that writes it; NULL with *err set (nothing left behind). */
+static char **child_cmd(int argc, char **argv, enum exec_mode m, bool quiet,
+			char *tmp, size_t len, int *err)
+{
+	char **cargv;
+	int fd = tmp_json(tmp, len);
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	close(fd);
+	cargv = child_argv(argc, argv, m, quiet, tmp);
+	if (!cargv) {
+		unlink(tmp);
+		*err = -ENOMEM;
+	}
+	return cargv;
+}
+
 /* --mode all: each mode in a fresh process (fork + exec of ourselves), so
  * every mode starts from the same state a single-mode run starts from —
  * same libraries faulted in, no peak RSS, threads or page faults inherited
@@ -327,21 +348,12 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 	char **cargv;
 	json_t *res;
 	json_error_t je;
-	int fd, status;
+	int status;
 	pid_t pid, parent;
 
-	fd = tmp_json(tmp, sizeof(tmp));
-	if (fd < 0) {
-		*err = -errno;
+	cargv = child_cmd(argc, argv, m, true, tmp, sizeof(tmp), err);
+	if (!cargv)
 		return NULL;
-	}
-	close(fd);
-	cargv = child_argv(argc, argv, m, true, tmp);
-	if (!cargv) {
-		unlink(tmp);
-		*err = -ENOMEM;
-		return NULL;
-	}
 	fflush(NULL);
 	parent = getpid();
 	pid = fork();
@@ -403,21 +415,11 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 	json_t *trace = NULL, *run;
 	json_error_t je;
 	char **cargv;
-	int fd;
 
 	*status = 0;
-	fd = tmp_json(tmp, sizeof(tmp));
-	if (fd < 0) {
-		*err = -errno;
+	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), err);
+	if (!cargv)
 		return NULL;
-	}
-	close(fd);
-	cargv = child_argv(argc, argv, m, quiet, tmp);
-	if (!cargv) {
-		unlink(tmp);
-		*err = -ENOMEM;
-		return NULL;
-	}
 	*err = trace_command(cargv, to, &trace, status);
 	free(cargv);
 	if (*err) {
