@@ -146,25 +146,41 @@ static void fmt_num(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.6g", v);
 }
 
-/* Union of keys, in order of first appearance (A's order first). */
+/* Union of keys, in order of first appearance (A's order first); `seen`
+ * (a jansson object used as a hash set) keeps the union O(N), not O(N^2):
+ * a trace of 30,000 threads has ~10^6 keys. */
 struct keylist {
 	const char **k;
-	size_t n;
+	size_t n, cap;
+	json_t *seen;
 };
 
 static int keylist_add(struct keylist *l, const char *k)
 {
-	const char **nk;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->k[i], k))
-			return 0;
-	nk = realloc(l->k, (l->n + 1) * sizeof(*nk));
-	if (!nk)
+	if (!l->seen && !(l->seen = json_object()))
 		return -ENOMEM;
-	l->k = nk;
+	if (json_object_get(l->seen, k))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		const char **nk = realloc(l->k, cap * sizeof(*nk));
+
+		if (!nk)
+			return -ENOMEM;
+		l->k = nk;
+		l->cap = cap;
+	}
+	if (json_object_set_new(l->seen, k, json_true()))
+		return -ENOMEM;
 	l->k[l->n++] = k;
 	return 0;
+}
+
+static void keylist_free(struct keylist *l)
+{
+	free(l->k);
+	json_decref(l->seen);
+	memset(l, 0, sizeof(*l));
 }
 
 static const struct rdoc_entry *doc_find(const struct rdoc *d, const char *key)
@@ -499,14 +515,14 @@ int cmd_compare(int argc, char **argv)
 				json_decref(empty);
 			}
 		}
-		free(keys.k);
-		free(hkeys.k);
+		keylist_free(&keys);
+		keylist_free(&hkeys);
 		for (size_t f = 0; f < nf; f++)
 			flat__free(&fl[f]);
 		continue;
 nomem_sec:
-		free(keys.k);
-		free(hkeys.k);
+		keylist_free(&keys);
+		keylist_free(&hkeys);
 		for (size_t f = 0; f < nf; f++)
 			flat__free(&fl[f]);
 		goto nomem;
@@ -537,7 +553,7 @@ out:
 	json_decref(jsections);
 	json_decref(jtripped);
 	json_decref(jout);
-	free(sections.k);
+	keylist_free(&sections);
 	for (size_t f = 0; f < nf; f++)
 		rdoc__free(&docs[f]);
 out_only:

@@ -301,13 +301,54 @@ void rdoc__free(struct rdoc *d)
 
 /* ---- flattening ---- */
 
+static size_t key_hash(const char *k)
+{
+	size_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ull;
+	return h;
+}
+
+/* Index slot of key: where it is, or the empty slot where it would go. */
+static size_t *flat_slot(const struct flat *f, const char *key)
+{
+	size_t mask = f->idx_cap - 1, i = key_hash(key) & mask;
+
+	while (f->idx[i] && strcmp(f->kv[f->idx[i] - 1].key, key))
+		i = (i + 1) & mask;
+	return &f->idx[i];
+}
+
+/* Keep the index under half full: rebuild it at twice the size. */
+static int flat_reindex(struct flat *f)
+{
+	size_t cap = f->idx_cap ? f->idx_cap * 2 : 256;
+	size_t *old = f->idx;
+
+	f->idx = calloc(cap, sizeof(*f->idx));
+	if (!f->idx) {
+		f->idx = old;
+		return -ENOMEM;
+	}
+	free(old);
+	f->idx_cap = cap;
+	for (size_t i = 0; i < f->n; i++)
+		*flat_slot(f, f->kv[i].key) = i + 1;
+	return 0;
+}
+
 static int flat_put(struct flat *f, const char *key, double v)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->kv[i].key, key)) {
-			f->kv[i].v = v;
-			return 0;
-		}
+	size_t *slot;
+
+	if (2 * (f->n + 1) > f->idx_cap && flat_reindex(f))
+		return -ENOMEM;
+	slot = flat_slot(f, key);
+	if (*slot) {
+		f->kv[*slot - 1].v = v;
+		return 0;
+	}
 	if (f->n == f->cap) {
 		size_t nc = f->cap ? f->cap * 2 : 64;
 		struct flat_kv *nk = realloc(f->kv, nc * sizeof(*nk));
@@ -320,7 +361,8 @@ static int flat_put(struct flat *f, const char *key, double v)
 	f->kv[f->n].key = strdup(key);
 	if (!f->kv[f->n].key)
 		return -ENOMEM;
-	f->kv[f->n++].v = v;
+	f->kv[f->n].v = v;
+	*slot = ++f->n;
 	return 0;
 }
 
@@ -360,29 +402,31 @@ static int flat_threads(struct flat *f, const char *prefix, json_t *arr)
 {
 	size_t i, n = json_array_size(arr);
 	char key[320];
-	int ret;
+	json_t *seen = json_object();	/* comm -> threads with it so far */
+	int ret = 0;
 
-	for (i = 0; i < n; i++) {
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
 		json_t *t = json_array_get(arr, i);
 		const char *comm = json_string_value(json_object_get(t, "comm"));
-		int k = 0;
+		json_int_t k;
 
 		if (!json_is_object(t))
 			continue;
 		if (!comm)
 			comm = "?";
-		for (size_t j = 0; j < i; j++) {
-			const char *c = json_string_value(json_object_get(json_array_get(arr, j), "comm"));
-
-			if (!strcmp(c ? c : "?", comm))
-				k++;
+		k = json_integer_value(json_object_get(seen, comm));
+		if (json_object_set_new(seen, comm, json_integer(k + 1))) {
+			ret = -ENOMEM;
+			break;
 		}
-		if (snprintf(key, sizeof(key), "%s.%s#%d", prefix, comm, k) >= (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "%s.%s#%lld", prefix, comm, (long long)k) >= (int)sizeof(key))
 			continue;
-		if ((ret = flat_walk(f, key, t)))
-			return ret;
+		ret = flat_walk(f, key, t);
 	}
-	return 0;
+	json_decref(seen);
+	return ret;
 }
 
 static int flat_walk(struct flat *f, const char *prefix, json_t *j)
@@ -446,10 +490,12 @@ int flat__add_entry(struct flat *f, const struct rdoc_entry *e)
 
 const double *flat__get(const struct flat *f, const char *key)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->kv[i].key, key))
-			return &f->kv[i].v;
-	return NULL;
+	size_t *slot;
+
+	if (!f->idx_cap)
+		return NULL;
+	slot = flat_slot(f, key);
+	return *slot ? &f->kv[*slot - 1].v : NULL;
 }
 
 json_t *flat__hist(const struct flat *f, const char *key)
@@ -468,6 +514,7 @@ void flat__free(struct flat *f)
 		free(f->h[i].key);
 	free(f->kv);
 	free(f->h);
+	free(f->idx);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -58,13 +58,15 @@ struct flat_hist {
 struct flat {
 	struct flat_kv *kv;
 	size_t n, cap;
+	size_t *idx;		/* open-addressing index into kv (slot = i + 1, 0 = empty) */
+	size_t idx_cap;		/* power of two, > 2 n */
 	struct flat_hist *h;
 	size_t nh, caph;
 };
 
 int flat__add_entry(struct flat *f, const struct rdoc_entry *e);
-/* Pointer to the value of key, or NULL if absent.  O(N) scan: documents have
- * a few hundred fields at most. */
+/* Pointer to the value of key, or NULL if absent.  Hashed: a trace of
+ * 30,000 threads flattens to ~10^6 keys. */
 const double *flat__get(const struct flat *f, const char *key);
 json_t *flat__hist(const struct flat *f, const char *key);
 void flat__free(struct flat *f);
