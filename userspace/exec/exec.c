@@ -71,7 +71,7 @@ int exec_sleep_ns(uint64_t ns)
 
 	if (exec_in_coroutine())
 		return coro__sleep_ns(ns);
-	/* Absolute-free relative sleep; restart on EINTR with what is left. */
+	/* Restart on EINTR with what is left (nanosleep writes it back). */
 	while (nanosleep(&ts, &ts) < 0)
 		if (errno != EINTR)
 			return -errno;
