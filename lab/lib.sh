@@ -7,6 +7,8 @@
 #                                decide trace vs plain, create the result dirs
 #   lab_plan N                   number of runs it will make (for "[i/N]")
 #   lab_run LABEL FILE WORKLOAD MODE [ARGS...]   one measurement x REPEAT
+#   lab_repeat LABEL FILE ONCE [ARGS...]         the same loop for another
+#                                kind of measurement (06-python: py_once)
 #   lab_finish                   exit status: 0, or 1 if a run failed
 #
 # Results go to $RESULTS_DIR/<NAME>/<FILE>.r<N>.json.  lab/all.sh creates
