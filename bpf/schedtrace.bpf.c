@@ -358,8 +358,12 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				 * exit_notify(), before it: rusage never sees
 				 * it.  A process (group leader) is reaped by
 				 * wait4() after it: rusage counts it, as
-				 * voluntary (!preempt, prev_state != 0). */
-				if (prev_tid == prev_tgid && !preempt)
+				 * voluntary (!preempt, prev_state != 0) —
+				 * unless the parent's wait4 on the other CPU
+				 * won the race and reaped it first (exit_state
+				 * is EXIT_DEAD then): its counts are folded. */
+				if (prev_tid == prev_tgid && !preempt &&
+				    !(RD(btf, prev, exit_state) & SCHEDTRACE_EXIT_DEAD))
 					t->voluntary++;
 				/* run_delay is final now: a preemption
 				 * between sched_process_exit (where it was
