@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -174,7 +175,7 @@ static int run_threads(struct run_ctx *rc, struct exec_result *r)
 static int run_processes(struct run_ctx *rc, struct exec_result *r)
 {
 	long n = nworkers(rc->s), created = 0;
-	pid_t *pids = calloc((size_t)(n ? n : 1), sizeof(*pids));
+	pid_t *pids = calloc((size_t)(n ? n : 1), sizeof(*pids)), parent = getpid();
 	int err = 0;
 
 	if (!pids)
@@ -188,6 +189,11 @@ static int run_processes(struct run_ctx *rc, struct exec_result *r)
 			break;
 		}
 		if (pid == 0) {
+			/* Die with the caller: a worker orphaned by a SIGTERM
+			 * to the caller alone would run its tasks on. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
 			pin_self(rc->s->cpu);
 			worker_loop(rc);
 			_exit(0);
