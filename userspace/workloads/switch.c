@@ -19,8 +19,10 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -180,24 +182,40 @@ static int run_processes(struct sw_ctx *c, uint64_t *ns, struct exec_result *r)
 	pin(c->cpu);
 	t0 = coro__now_ns();
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		int err = -errno;
+
+		sched_setaffinity(0, sizeof(old), &old);
+		close(ab[0]);
+		close(ab[1]);
+		close(ba[0]);
+		close(ba[1]);
+		return err;
+	}
 	if (pid == 0) {
+		/* Each side keeps only its own ends: if the parent dies (a
+		 * signal to it alone), the next read sees EOF and the partner
+		 * exits instead of waiting forever on a pipe it holds open
+		 * itself.  The death signal covers a partner not in read(). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ab[1]);
+		close(ba[0]);
 		for (long i = 0; i < c->rounds; i++)
 			if (read(ab[0], &b, 1) != 1 || write(ba[1], &b, 1) != 1)
 				_exit(1);
 		_exit(0);
 	}
+	close(ab[0]);
+	close(ba[1]);
 	for (long i = 0; i < c->rounds; i++)
 		if (write(ab[1], &b, 1) != 1 || read(ba[0], &b, 1) != 1)
 			break;
-	waitpid(pid, &status, 0);
-	*ns = coro__now_ns() - t0;
-	sched_setaffinity(0, sizeof(old), &old);
-	close(ab[0]);
 	close(ab[1]);
 	close(ba[0]);
-	close(ba[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*ns = coro__now_ns() - t0;
+	sched_setaffinity(0, sizeof(old), &old);
 	r->os_threads = 2;
 	r->workers_created = 1;
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
