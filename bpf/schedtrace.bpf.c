@@ -81,7 +81,7 @@
  * stamped before attach and ended after it is counted whole (the kernel's
  * run_delay has it too; user space subtracts the pre-attach run_delay).
  * Without CONFIG_SCHED_INFO (sched_info_on() false) last_queued is never
- * set: no waits are measured at all (doctor does not check this yet).
+ * set: no waits are measured at all (`corolab doctor` checks for it).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Description: corolab doctor prints one ok/warn/missing line per feature,
-# exits 0 on this machine (BTF and tp_btf are here), and works unprivileged.
+# exits 0 on this machine (BTF and tp_btf are here), and works unprivileged;
+# its CONFIG_SCHED_INFO verdict agrees with the kernel's own evidence.
 set -u
 [ -x "${COROLAB:-}" ] || { echo "skip: COROLAB not set to a built corolab binary"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -9,14 +10,37 @@ out=$("$COROLAB" doctor) || fail "doctor exit $?: $out"
 echo "$out"
 bad=$(echo "$out" | grep -vcE '^(ok|warn|missing) ')
 [ "$bad" -eq 0 ] || fail "$bad lines not ok/warn/missing"
-for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs pid_max vm.max_map_count RLIMIT_NOFILE; do
+for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO pid_max vm.max_map_count RLIMIT_NOFILE; do
 	echo "$out" | grep -q " $f " || fail "no '$f' line"
 done
+# sched_info, decided here from the kernel's own evidence: its config (when
+# readable) and /proc/self/schedstat (absent without CONFIG_SCHED_INFO, "0 0 0"
+# while sched_info_on() is false; its third field counts timeslices).
+si=$(echo "$out" | grep -E '^[a-z]+ +CONFIG_SCHED_INFO ')
+cfg=
+for c in "/boot/config-$(uname -r)" /proc/config.gz; do
+	[ -r "$c" ] && { cfg=$(zcat -f "$c" | grep -E '^(# )?CONFIG_SCHED_INFO[= ]' || echo none); break; }
+done
+if [ "$cfg" = "# CONFIG_SCHED_INFO is not set" ] || [ ! -e /proc/self/schedstat ]; then
+	echo "$si" | grep -q '^missing ' || fail "kernel has no sched_info, doctor says: $si"
+	echo "$si" | grep -q -- '-> boot a kernel with CONFIG_SCHED_INFO=y' || fail "no fix line: $si"
+elif [ "$(awk '{ print $3 }' /proc/self/schedstat)" -gt 0 ]; then
+	echo "$si" | grep -qE '^ok +CONFIG_SCHED_INFO +kept: run_delay moved [0-9]+ us' ||
+		fail "kernel keeps sched_info (schedstat: $(cat /proc/self/schedstat)), doctor says: $si"
+	if [ -n "$cfg" ] && [ "$cfg" != none ]; then
+		echo "$si" | grep -q 'CONFIG_SCHED_INFO=y (' || fail "config not named: $si"
+	fi
+else
+	echo "$si" | grep -q '^missing .*reads 0 0 0' || fail "schedstat reads 0 0 0, doctor says: $si"
+fi
 if [ "$(id -u)" -eq 0 ]; then
 	echo "$out" | grep -qE '^ok +tp_btf' || fail "tp_btf should be ok here (DESIGN.md)"
 	if command -v setpriv >/dev/null; then
-		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$COROLAB" doctor >/dev/null ||
+		uout=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$COROLAB" doctor) ||
 			fail "unprivileged doctor should still exit 0"
+		# The sched_info check needs no privileges: same verdict.
+		[ "$(echo "$uout" | grep -E ' CONFIG_SCHED_INFO ' | cut -c1-8)" = "$(echo "$si" | cut -c1-8)" ] ||
+			fail "unprivileged sched_info verdict differs: $(echo "$uout" | grep SCHED_INFO)"
 	fi
 fi
 "$COROLAB" doctor --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad argument should exit 2"

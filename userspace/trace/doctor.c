@@ -3,14 +3,20 @@
  * line per feature ("ok", "warn", "missing") with the fix.  Exit 1 only when
  * something essential (BTF, a BPF attach flavour) is missing. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <liburing.h>
+#include <zlib.h>
 
 #include "commands.h"
 #include "trace/probe.h"
@@ -69,6 +75,170 @@ static bool have_caps(void)
 	return (eff & (1ULL << 21)) || ((eff & (1ULL << 39)) && (eff & (1ULL << 38)));
 }
 
+/* ---- sched_info (run-queue latency) ----
+ *
+ * The tracer's run-queue waits come from task->sched_info (last_queued,
+ * run_delay; bpf/schedtrace.bpf.c).  Without CONFIG_SCHED_INFO the kernel
+ * has no such fields to stamp and /proc/PID/schedstat does not exist; with
+ * it but sched_info_on() false (before Linux 5.14: no CONFIG_SCHEDSTATS and
+ * delay accounting off) the file reads "0 0 0" and nothing is stamped.
+ * Since 5.14 sched_info_on() is CONFIG_SCHED_INFO itself, whatever
+ * CONFIG_SCHEDSTATS says.  So: read the kernel config when it is there, and
+ * in any case make this thread wait on a run queue and see run_delay move. */
+
+/* CONFIG_SCHED_INFO in the kernel config: 1 =y, 0 not set, -1 no config
+ * readable (*src: where it was read).  gzopen reads plain files as well. */
+static int kconfig_sched_info(const char **src)
+{
+	static char boot[128];
+	const char *path[2] = { boot, "/proc/config.gz" };
+	struct utsname u;
+	char line[256];
+	int found = -1;
+
+	uname(&u);
+	snprintf(boot, sizeof(boot), "/boot/config-%s", u.release);
+	for (int i = 0; i < 2 && found < 0; i++) {
+		gzFile f = access(path[i], R_OK) ? NULL : gzopen(path[i], "rb");
+
+		if (!f)
+			continue;
+		found = 0;
+		while (gzgets(f, line, sizeof(line)))
+			if (!strncmp(line, "CONFIG_SCHED_INFO=y", 19)) {
+				found = 1;
+				break;
+			}
+		gzclose(f);
+		*src = path[i];
+	}
+	return found;
+}
+
+/* run_delay (ns) and pcount (timeslices) of the calling thread; -errno
+ * (-ENOENT: no /proc/PID/schedstat, i.e. no CONFIG_SCHED_INFO). */
+static int read_schedstat(unsigned long long *run_delay, unsigned long long *pcount)
+{
+	unsigned long long exec_ns;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+	int n;
+
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu %llu", &exec_ns, run_delay, pcount);
+	fclose(f);
+	return n == 3 ? 0 : -EINVAL;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void burn_ns(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		;
+}
+
+static void *yield_peer(void *arg)
+{
+	atomic_int *stop = arg;
+
+	while (!atomic_load(stop)) {
+		burn_ns(200000);
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* Make this thread wait on a run queue: pin it and a spinning peer to one
+ * CPU and hand the CPU back and forth with sched_yield until run_delay
+ * moves (about a millisecond) or 50 ms pass.  *gained = run_delay gained;
+ * -errno when the experiment could not be set up. */
+static int forced_wait(unsigned long long *gained)
+{
+	unsigned long long rd0, rd, pc;
+	atomic_int stop = 0;
+	cpu_set_t old, one;
+	uint64_t deadline;
+	pthread_t peer;
+	int cpu = sched_getcpu(), err;
+
+	*gained = 0;
+	if (cpu < 0 || sched_getaffinity(0, sizeof(old), &old))
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -errno;
+	err = read_schedstat(&rd0, &pc);
+	if (!err)
+		err = -pthread_create(&peer, NULL, yield_peer, &stop);	/* inherits the pinning */
+	if (!err) {
+		deadline = now_ns() + 50000000ull;
+		do {
+			burn_ns(200000);
+			sched_yield();
+			err = read_schedstat(&rd, &pc);
+		} while (!err && rd == rd0 && now_ns() < deadline);
+		atomic_store(&stop, 1);
+		pthread_join(peer, NULL);
+		if (!err)
+			*gained = rd - rd0;
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+	return err;
+}
+
+static void check_sched_info(void)
+{
+	static const char fix[] = "boot a kernel with CONFIG_SCHED_INFO=y (CONFIG_SCHEDSTATS=y or "
+				  "CONFIG_TASK_DELAY_ACCT=y select it); before Linux 5.14 also drop "
+				  "'nodelayacct' from the kernel command line";
+	unsigned long long rd, pc, gained;
+	const char *src = "";
+	char cfg[192] = "", buf[320];
+	int kc = kconfig_sched_info(&src), err;
+
+	if (kc >= 0)
+		snprintf(cfg, sizeof(cfg), "; CONFIG_SCHED_INFO%s (%s)", kc ? "=y" : " not set", src);
+	err = read_schedstat(&rd, &pc);
+	if (err == -ENOENT || kc == 0) {
+		snprintf(buf, sizeof(buf), "%s: run-queue latency is never measured%s",
+			 err == -ENOENT ? "no /proc/self/schedstat" : "not built", cfg);
+		report(MISSING, "CONFIG_SCHED_INFO", buf, fix);
+		return;
+	}
+	if (err) {
+		snprintf(buf, sizeof(buf), "/proc/self/schedstat unreadable: %s%s", strerror(-err), cfg);
+		report(WARN, "CONFIG_SCHED_INFO", buf, "run-queue latency may be empty");
+		return;
+	}
+	err = forced_wait(&gained);
+	if (!err && gained) {
+		snprintf(buf, sizeof(buf), "kept: run_delay moved %.0f us in a forced run-queue wait%s",
+			 (double)gained / 1e3, cfg);
+		report(OK, "CONFIG_SCHED_INFO", buf, NULL);
+	} else if (!rd && !pc && !gained) {
+		/* sched_info_on() false: proc_pid_schedstat prints "0 0 0". */
+		snprintf(buf, sizeof(buf), "off: /proc/self/schedstat reads 0 0 0, so no run-queue "
+			 "wait is measured%s", cfg);
+		report(MISSING, "CONFIG_SCHED_INFO", buf, fix);
+	} else {
+		snprintf(buf, sizeof(buf), "built (%llu timeslices counted), but %s%s", pc,
+			 err ? "the forced run-queue wait could not be set up" :
+			 "run_delay did not move in a forced run-queue wait", cfg);
+		report(WARN, "CONFIG_SCHED_INFO", buf, "run-queue latency may be empty; "
+		       "check /proc/PID/schedstat's second field under load");
+	}
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	char buf[160];
@@ -83,8 +253,9 @@ int cmd_doctor(int argc, char **argv)
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			printf("USAGE: corolab doctor\n\nChecks BTF, tp_btf/raw_tp, ring buffer, io_uring, "
-			       "MADV_GUARD_INSTALL, tracefs,\npid_max, vm.max_map_count, RLIMIT_NOFILE and "
-			       "privileges; prints a fix for each gap.\n\nEXAMPLES:\n  sudo corolab doctor\n");
+			       "MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), pid_max, "
+			       "vm.max_map_count, RLIMIT_NOFILE\nand privileges; prints a fix for each gap.\n\n"
+			       "EXAMPLES:\n  sudo corolab doctor\n");
 			return 0;
 		}
 		fprintf(stderr, "corolab doctor: takes no arguments (try 'corolab doctor --help')\n");
@@ -171,6 +342,8 @@ int cmd_doctor(int argc, char **argv)
 	else
 		report(WARN, "tracefs", "not mounted (tp_btf/raw_tp do not need it)",
 		       "mount -t tracefs nodev /sys/kernel/tracing (for perf/bpftrace tracepoints)");
+
+	check_sched_info();
 
 	v = read_long("/proc/sys/kernel/pid_max");
 	snprintf(buf, sizeof(buf), "%ld (at most ~%ld threads)", v, v - 100);
