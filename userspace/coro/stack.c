@@ -9,7 +9,12 @@
  * MADV_GUARD_INSTALL, which installs guard pages as page-table markers
  * without splitting the VMA: a region of N stacks stays one mapping.  We try
  * it on the first chunk and fall back to mprotect(PROT_NONE) when the kernel
- * says EINVAL (older kernels), accepting the VMA limit there.
+ * says EINVAL (older kernels), accepting the VMA limit there.  At that limit
+ * mprotect fails with ENOMEM; a chunk that cannot be carved whole is retried
+ * at half the size, down to one slot, so the pool fills up to the limit
+ * instead of stopping a whole 8192-slot chunk short of it.  The price is
+ * paid at the limit only: a refused spawn costs up to 14 tries (~16k
+ * mprotect calls, each try undone with one munmap), a few milliseconds.
  *
  * Chunks grow geometrically (64, 128, ... 8192 slots) so small programs map
  * little and large ones make few mmap calls.  Stacks are never unmapped
@@ -62,10 +67,8 @@ static int install_guard(struct stack_pool *p, char *addr)
 	return mprotect(addr, p->page, PROT_NONE) ? -errno : 0;
 }
 
-static int pool_grow(struct stack_pool *p)
+static int pool_grow(struct stack_pool *p, unsigned nslots)
 {
-	unsigned nslots = p->nslots < CHUNK_MIN_SLOTS ? CHUNK_MIN_SLOTS :
-			  p->nslots > CHUNK_MAX_SLOTS ? CHUNK_MAX_SLOTS : (unsigned)p->nslots;
 	size_t slot_len = p->page + p->stack_size;
 	struct stack_chunk *c;
 	int err;
@@ -88,18 +91,22 @@ static int pool_grow(struct stack_pool *p)
 		return err;
 	}
 	c->nslots = nslots;
-	/* Push in reverse so the lowest slot is handed out first. */
+	/* Every guard first: a chunk that fails half way (ENOMEM at
+	 * vm.max_map_count) must leave nothing on the free list. */
 	for (unsigned i = nslots; i-- > 0;) {
-		struct stack_slot *s = &c->slots[i];
-		char *guard = c->base + (size_t)i * slot_len;
-
-		err = install_guard(p, guard);
+		err = install_guard(p, c->base + (size_t)i * slot_len);
 		if (err) {
 			munmap(c->base, c->len);
 			free(c->slots);
 			free(c);
 			return err;
 		}
+	}
+	/* Push in reverse so the lowest slot is handed out first. */
+	for (unsigned i = nslots; i-- > 0;) {
+		struct stack_slot *s = &c->slots[i];
+		char *guard = c->base + (size_t)i * slot_len;
+
 		s->lo = guard + p->page;
 		s->hi = s->lo + p->stack_size;
 #ifdef HAVE_VALGRIND
@@ -119,8 +126,17 @@ int stack_pool__get(struct stack_pool *p, struct stack_slot **out)
 {
 	int err;
 
-	if (!p->free && (err = pool_grow(p)))
-		return err;
+	if (!p->free) {
+		unsigned n = p->nslots < CHUNK_MIN_SLOTS ? CHUNK_MIN_SLOTS :
+			     p->nslots > CHUNK_MAX_SLOTS ? CHUNK_MAX_SLOTS : (unsigned)p->nslots;
+
+		/* ENOMEM: out of mappings (vm.max_map_count) or memory; a
+		 * smaller chunk may still fit. */
+		while ((err = pool_grow(p, n)) == -ENOMEM && n > 1)
+			n /= 2;
+		if (err)
+			return err;
+	}
 	*out = p->free;
 	p->free = p->free->next_free;
 	(*out)->next_free = NULL;
