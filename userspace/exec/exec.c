@@ -237,7 +237,8 @@ static int coro_main(void *arg)
 
 static int run_coroutines(struct run_ctx *rc, struct exec_result *r)
 {
-	struct coro_loop_opts o = { .stack_size = rc->s->stack_size };
+	struct coro_loop_opts o = { .stack_size = rc->s->stack_size,
+				    .guard_mprotect = rc->s->guard_mprotect };
 	struct coro_task *tasks;
 	struct coro_loop *l;
 	int err;

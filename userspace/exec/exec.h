@@ -35,6 +35,7 @@ struct exec_spec {
 	void *ctx;
 	size_t result_size;	/* bytes of result per task (0: none) */
 	size_t stack_size;	/* coroutine stack size (0: runtime default) */
+	int guard_mprotect;	/* coroutine guard pages by mprotect (coro_loop_opts) */
 	size_t thread_stack;	/* pthread stack size (0: the default, RLIMIT_STACK) */
 	int cpu;		/* >= 0: pin every worker (and the caller) to this CPU */
 };

@@ -53,6 +53,8 @@ static void usage(FILE *f)
 		"      --n N              cpu: iterations of sum(i*i) per task\n"
 		"      --gil              cpu: emulate CPython's GIL (5 ms switch interval) in threads mode\n"
 		"      --stack-size B     coroutine stack size (e.g. 16k; default 64k)\n"
+		"      --guard-mprotect   coroutine guard pages by mprotect, one more mapping per\n"
+		"                         stack (the pre-6.13 way: vm.max_map_count caps them)\n"
 		"      --thread-stack B   pthread stack size (default: RLIMIT_STACK, 8M here)\n"
 		"      --cpu N            pin every task to CPU N\n"
 		"      --url TEMPLATE     http: {i} = request index, {delay} = write-up delay\n"
@@ -112,6 +114,7 @@ struct exec_spec workload_exec_spec(const struct run_opts *o, enum exec_mode m, 
 	return (struct exec_spec){
 		.mode = m, .tasks = o->tasks, .workers = o->workers, .fn = fn, .ctx = ctx,
 		.result_size = result_size, .stack_size = o->stack_size,
+		.guard_mprotect = o->guard_mprotect,
 		.thread_stack = o->thread_stack, .cpu = o->cpu,
 	};
 }
@@ -141,6 +144,51 @@ void workload_add_exec(json_t *out, const struct exec_result *r)
 	}
 	if (!json_object_get(out, "wall_s"))
 		json_object_set_new(out, "wall_s", json_real(ns_to_s(r->wall_ns)));
+}
+
+static long count_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Coroutines mode failed with ENOMEM: the stacks ran out of mappings or of
+ * memory.  With mprotect guard pages each stack is two mappings (stack.c),
+ * so a pool that ended within a few mappings of vm.max_map_count hit that
+ * limit: name it, with how many were created and the fix.  Called after the
+ * loop is freed, so the maps counted now are the process's floor. */
+static void coro_enomem_message(json_t *out, long tasks)
+{
+	json_t *co = json_object_get(out, "coro");
+	long long made = json_integer_value(json_object_get(co, "spawned"));
+	bool madvise = json_is_true(json_object_get(co, "guard_madvise"));
+	long max = -1, own = count_lines("/proc/self/maps");
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+
+	if (f) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = -1;
+		fclose(f);
+	}
+	if (!madvise && max > 0 && own >= 0 && own + 2 * made + 64 >= max) {
+		fprintf(stderr, "corolab run: only %lld of %ld coroutines could be created: the process "
+			"reached vm.max_map_count = %ld (%ld mappings of its own + 2 per stack with an "
+			"mprotect guard page): raise it with 'sysctl vm.max_map_count=1048576', or run on "
+			"a kernel with MADV_GUARD_INSTALL (Linux >= 6.13) without --guard-mprotect\n",
+			made, tasks, max, own);
+	} else {
+		fprintf(stderr, "corolab run: only %lld of %ld coroutines could be created: no memory "
+			"for their stacks (limits: memory, vm.overcommit_memory, vm.max_map_count = %ld); "
+			"try a smaller --stack-size\n", made, tasks, max);
+	}
 }
 
 /* Run one mode here, in this process; returns the result object or NULL
@@ -183,6 +231,8 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 				json_integer_value(json_object_get(out, "workers_created")),
 				o.workers > 0 && o.workers < o.tasks ? o.workers : o.tasks,
 				m == EXEC_THREADS ? "threads" : "processes", cg);
+		} else if (*err == -ENOMEM && m == EXEC_COROUTINES && json_object_get(out, "coro")) {
+			coro_enomem_message(out, o.tasks);
 		}
 		json_decref(out);
 		return NULL;
@@ -226,6 +276,8 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 	}
 	if (o.stack_size)
 		json_object_set_new(params, "stack_size", json_integer((json_int_t)o.stack_size));
+	if (o.guard_mprotect)
+		json_object_set_new(params, "guard_mprotect", json_true());
 	if (o.cpu >= 0)
 		json_object_set_new(params, "cpu", json_integer(o.cpu));
 	json_object_set_new(out, "host", host_info());
@@ -501,6 +553,7 @@ int cmd_run(int argc, char **argv)
 		{ "n", required_argument, NULL, 'N' },
 		{ "gil", no_argument, NULL, 'G' },
 		{ "stack-size", required_argument, NULL, 'S' },
+		{ "guard-mprotect", no_argument, NULL, 'g' },
 		{ "thread-stack", required_argument, NULL, 'T' },
 		{ "cpu", required_argument, NULL, 'C' },
 		{ "url", required_argument, NULL, 'u' },
@@ -557,6 +610,7 @@ int cmd_run(int argc, char **argv)
 			o.n = v;
 			break;
 		case 'G': o.gil = true; break;
+		case 'g': o.guard_mprotect = true; break;
 		case 'S':
 			if ((err = parse_size(optarg, 8192, 1ull << 30, &u)))
 				return opt_err("--stack-size", optarg, err);

@@ -23,6 +23,7 @@ struct run_opts {
 	long n;			/* cpu: iterations per task; -1: default */
 	bool gil;		/* cpu: emulate CPython's GIL in threads mode */
 	uint64_t stack_size;	/* coroutine stack bytes; 0: runtime default */
+	bool guard_mprotect;	/* coroutine guard pages by mprotect, not MADV_GUARD_INSTALL */
 	uint64_t thread_stack;	/* pthread stack bytes; 0: default (RLIMIT_STACK) */
 	int cpu;		/* pin to this CPU; -1: no pinning (switch pins itself) */
 	const char *url;	/* http: URL template; NULL: built-in server */
