@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Description: corolab compare on known fixtures gives known ratios, deltas
 # and exit codes (fail-if trips -> 1, not -> 0, malformed -> 1 naming the
-# file, usage -> 2), and matches trace threads by role.
+# file, usage -> 2), matches trace threads by role, and reads the write-up's
+# original program's summary (corolab.original/1, lab/06-python).
 set -eu
 C=${COROLAB:?COROLAB must point at the corolab binary}
 case $C in /*) ;; *) C=$PWD/$C ;; esac
@@ -66,4 +67,31 @@ expect_rc 2 "$C" compare run_sleep_a.json run_sleep_b.json --fail-if 'no_such_fi
 expect_rc 2 "$C" compare --bogus a b
 expect_rc 0 "$C" compare --help
 grep -q EXAMPLES "$tmp/out" || fail "--help lacks EXAMPLES"
+
+# The original program's summary.json as lab/python/parse_original.py writes
+# it; B: the same run with asyncio twice as slow.
+orig=results-py/06-python/original/summary.json
+sed 's/"total_time_s": 3.03,/"total_time_s": 6.06,/' "$orig" >"$tmp/orig_b.json"
+grep -q '"total_time_s": 6.06' "$tmp/orig_b.json" || fail "fixture edit did not apply"
+expect_rc 0 "$C" compare "$orig" "$tmp/orig_b.json"
+grep -q "^A = $orig (original)" "$tmp/out" || fail "original kind not named: $(head -2 "$tmp/out")"
+grep -q '^== original ==' "$tmp/out" || fail "no original section"
+grep -Eq '^http\.asyncio\.total_time_s +3\.03 +6\.06 +2\.000x +\+3\.03$' "$tmp/out" ||
+	fail "asyncio total: $(grep asyncio.total "$tmp/out")"
+grep -Eq '^http\.threading\.total_time_s +7\.01 +7\.01 +1\.000x +\+0$' "$tmp/out" || fail "threading total"
+grep -Eq '^http\.speedup_printed +2\.31 ' "$tmp/out" || fail "printed speed-up missing"
+grep -Eq '^http\.threading\.thread_count_printed +0 ' "$tmp/out" || fail "printed thread count missing"
+expect_rc 1 "$C" compare -q "$orig" "$tmp/orig_b.json" --fail-if 'asyncio.total_time_s>1.5x'
+grep -q "\[original\] http.asyncio.total_time_s" "$tmp/err" || fail "original trip message: $(cat "$tmp/err")"
+expect_rc 0 "$C" compare -q "$orig" "$tmp/orig_b.json" --fail-if 'threading.total_time_s>1.01x'
+expect_rc 0 "$C" compare -q --json "$tmp/o.json" "$orig" "$tmp/orig_b.json"
+grep -q '"kind": *"original"' "$tmp/o.json" || fail "json output lacks kind original"
+# Beside a corolab run: both read, each in its own section.
+expect_rc 0 "$C" compare "$orig" run_sleep_a.json
+grep -q '^== original ==' "$tmp/out" && grep -q '^== sleep/threads ==' "$tmp/out" ||
+	fail "original beside a run: $(grep '^==' "$tmp/out")"
+# A summary with the right schema but a wrong type is refused, naming the field.
+sed 's/"http": {/"http": "x", "was": {/' "$orig" >"$tmp/orig_bad.json"
+expect_rc 1 "$C" compare "$orig" "$tmp/orig_bad.json"
+grep -q "orig_bad.json: field 'http' is not an object" "$tmp/err" || fail "bad original: $(cat "$tmp/err")"
 echo "compare: all checks passed"

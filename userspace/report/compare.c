@@ -2,9 +2,11 @@
 /* corolab compare: result files side by side, with ratios, deltas, overlaid
  * histograms and --fail-if regression gates.
  *
- * Files may be run, trace or runtrace JSON (or arrays of them); entries are
- * matched across files by workload/mode (see rdoc.h), trace threads by role
- * (comm + order) since tids never match between runs. */
+ * Files may be run, trace or runtrace JSON (or arrays of them), or the
+ * write-up's original program's summary (corolab.original/1, lab/06-python's
+ * original/summary.json); entries are matched across files by workload/mode
+ * (see rdoc.h), trace threads by role (comm + order) since tids never match
+ * between runs. */
 #include <errno.h>
 #include <getopt.h>
 #include <regex.h>
@@ -39,7 +41,8 @@ static void usage(FILE *f)
 		"USAGE: corolab compare [OPTIONS] A.json B.json [C.json ...]\n"
 		"\n"
 		"Side-by-side view of corolab result files (run, trace or runtrace JSON, or\n"
-		"arrays of them): every numeric field with its value in each file, the ratio\n"
+		"arrays of them, or the write-up's original program's summary.json from\n"
+		"lab/06-python): every numeric field with its value in each file, the ratio\n"
 		"to A and the delta from A; log2 histograms overlaid; trace threads matched\n"
 		"by role (comm and order) because thread ids differ between runs.\n"
 		"\n"
@@ -64,7 +67,9 @@ static void usage(FILE *f)
 		"  corolab compare base.json new.json --fail-if 'wall_s>1.1x' --fail-if 'failed>0'\n"
 		"  corolab compare threads.json coroutines.json --only 'wall_s|switches|rss'\n"
 		"  corolab compare results/a/03-cpu-vs-io/cpu-threads.r1.json \\\n"
-		"                  results/b/03-cpu-vs-io/cpu-threads.r1.json\n");
+		"                  results/b/03-cpu-vs-io/cpu-threads.r1.json\n"
+		"  corolab compare results/a/06-python/original/summary.json \\\n"
+		"                  results/b/06-python/original/summary.json\n");
 }
 
 static int cond_parse(const char *s, struct cond *c)

@@ -12,6 +12,7 @@
 #define SCHEMA_RUN "corolab.run/1"
 #define SCHEMA_TRACE "corolab.trace/1"
 #define SCHEMA_RUNTRACE "corolab.runtrace/1"
+#define SCHEMA_ORIGINAL "corolab.original/1"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -30,6 +31,7 @@ const char *rdoc_kind_name(enum rdoc_kind k)
 	case RDOC_RUN: return "run";
 	case RDOC_TRACE: return "trace";
 	case RDOC_RUNTRACE: return "runtrace";
+	case RDOC_ORIGINAL: return "original";
 	}
 	return "?";
 }
@@ -74,7 +76,7 @@ const char *rj_str(json_t *obj, const char *dotted)
 static void entry_key(struct rdoc_entry *e)
 {
 	if (!e->run) {
-		snprintf(e->key, sizeof(e->key), "trace");
+		snprintf(e->key, sizeof(e->key), e->orig ? "original" : "trace");
 		return;
 	}
 	const char *w = rj_str(e->run, "workload"), *m = rj_str(e->run, "mode");
@@ -135,7 +137,29 @@ static int check_trace(json_t *o, const char *where, char *err, size_t errlen)
 	return 0;
 }
 
-static int add_entry(struct rdoc *d, json_t *run, json_t *trace)
+/* The original program's summary: the sections the report reads must be
+ * objects when present (a parse that found nothing leaves them empty). */
+static int check_original(json_t *o, const char *where, char *err, size_t errlen)
+{
+	static const char *const objs[] = { "http", "cpu", "io" };
+	json_t *x = json_object_get(o, "exit_status");
+
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		json_t *v = json_object_get(o, objs[i]);
+
+		if (v && !json_is_object(v)) {
+			set_err(err, errlen, "%sfield '%s' is not an object", where, objs[i]);
+			return -EINVAL;
+		}
+	}
+	if (x && !json_is_number(x)) {
+		set_err(err, errlen, "%sfield 'exit_status' is not a number", where);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_entry(struct rdoc *d, json_t *run, json_t *trace, json_t *orig)
 {
 	struct rdoc_entry *ne = realloc(d->e, (d->n + 1) * sizeof(*ne));
 
@@ -145,6 +169,7 @@ static int add_entry(struct rdoc *d, json_t *run, json_t *trace)
 	memset(&ne[d->n], 0, sizeof(ne[d->n]));
 	ne[d->n].run = run;
 	ne[d->n].trace = trace;
+	ne[d->n].orig = orig;
 	entry_key(&ne[d->n]);
 	d->n++;
 	return 0;
@@ -167,11 +192,15 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 	if (!strcmp(s, SCHEMA_RUN)) {
 		if ((ret = check_run(o, where, err, errlen)))
 			return ret;
-		ret = add_entry(d, o, NULL);
+		ret = add_entry(d, o, NULL, NULL);
 	} else if (!strcmp(s, SCHEMA_TRACE)) {
 		if ((ret = check_trace(o, where, err, errlen)))
 			return ret;
-		ret = add_entry(d, NULL, o);
+		ret = add_entry(d, NULL, o, NULL);
+	} else if (!strcmp(s, SCHEMA_ORIGINAL)) {
+		if ((ret = check_original(o, where, err, errlen)))
+			return ret;
+		ret = add_entry(d, NULL, NULL, o);
 	} else if (!strcmp(s, SCHEMA_RUNTRACE)) {
 		json_t *run = json_object_get(o, "run"), *trace = json_object_get(o, "trace");
 		char w[64];
@@ -193,7 +222,7 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 				if ((ret = check_schema(r, SCHEMA_RUN, w, err, errlen)) ||
 				    (ret = check_run(r, w, err, errlen)))
 					return ret;
-				if ((ret = add_entry(d, r, trace)))
+				if ((ret = add_entry(d, r, trace, NULL)))
 					return ret;
 			}
 			ret = 0;
@@ -206,16 +235,17 @@ static int classify_one(struct rdoc *d, json_t *o, const char *where, char *err,
 			if ((ret = check_schema(run, SCHEMA_RUN, w, err, errlen)) ||
 			    (ret = check_run(run, w, err, errlen)))
 				return ret;
-			ret = add_entry(d, run, trace);
+			ret = add_entry(d, run, trace, NULL);
 		}
 	} else {
-		set_err(err, errlen, "%sunknown schema '%s' (expected %s, %s or %s)", where, s,
-			SCHEMA_RUN, SCHEMA_TRACE, SCHEMA_RUNTRACE);
+		set_err(err, errlen, "%sunknown schema '%s' (expected %s, %s, %s or %s)", where, s,
+			SCHEMA_RUN, SCHEMA_TRACE, SCHEMA_RUNTRACE, SCHEMA_ORIGINAL);
 		return -EINVAL;
 	}
 	if (!ret && !d->kind)
 		d->kind = !strcmp(s, SCHEMA_RUN) ? RDOC_RUN :
-			  !strcmp(s, SCHEMA_TRACE) ? RDOC_TRACE : RDOC_RUNTRACE;
+			  !strcmp(s, SCHEMA_TRACE) ? RDOC_TRACE :
+			  !strcmp(s, SCHEMA_ORIGINAL) ? RDOC_ORIGINAL : RDOC_RUNTRACE;
 	return ret;
 }
 
@@ -485,6 +515,11 @@ int flat__add_entry(struct flat *f, const struct rdoc_entry *e)
 		ret = flat_walk(f, "", e->run);
 	if (!ret && e->trace)
 		ret = flat_walk(f, "trace", e->trace);
+	/* The original program's figures keep their own names (http.asyncio.
+	 * total_time_s, ...): they line up with another original run, not
+	 * with a corolab run's fields. */
+	if (!ret && e->orig)
+		ret = flat_walk(f, "", e->orig);
 	return ret;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Result documents shared by `corolab compare` and `corolab report`: loading
  * corolab.run/1, corolab.trace/1 and corolab.runtrace/1 JSON (single objects or
- * arrays), and flattening them into dotted numeric paths.  Returns 0 / -errno,
+ * arrays) and corolab.original/1 (the write-up's own program's printed
+ * figures, lab/python/parse_original.py), and flattening them into dotted
+ * numeric paths.  Returns 0 / -errno,
  * never prints; a human-readable reason goes into the caller's err buffer. */
 #ifndef COROLAB_RDOC_H
 #define COROLAB_RDOC_H
@@ -9,14 +11,16 @@
 #include <stddef.h>
 #include <jansson.h>
 
-enum rdoc_kind { RDOC_RUN = 1, RDOC_TRACE, RDOC_RUNTRACE };
+enum rdoc_kind { RDOC_RUN = 1, RDOC_TRACE, RDOC_RUNTRACE, RDOC_ORIGINAL };
 
-/* One (workload, mode) measurement: a run object, a trace object, or both.
- * Borrowed references into rdoc.root. */
+/* One (workload, mode) measurement: a run object, a trace object, or both;
+ * or one run of the write-up's original program.  Borrowed references into
+ * rdoc.root. */
 struct rdoc_entry {
 	json_t *run;		/* corolab.run/1 object or NULL */
 	json_t *trace;		/* corolab.trace/1 object or NULL */
-	char key[128];		/* "workload/mode[/gil][#k]" or "trace"; #k = k-th repeat of the key in one file — used to match entries */
+	json_t *orig;		/* corolab.original/1 summary or NULL (then run = trace = NULL) */
+	char key[128];		/* "workload/mode[/gil][#k]", "trace" or "original"; #k = k-th repeat of the key in one file — used to match entries */
 };
 
 struct rdoc {

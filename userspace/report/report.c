@@ -173,34 +173,24 @@ static int group_add(struct rset *s, const char *exp, const struct rdoc_entry *e
 	return 0;
 }
 
-#define SCHEMA_ORIGINAL "corolab.original/1"
-
-/* path holds the write-up's original program's summary (corolab.original/1,
- * written by lab/python/parse_original.py): keep it, with the trace.json
- * run_original.sh writes beside it.  rdoc does not know this schema (it is
- * not a measurement compare could line up), so the report reads it here.
- * 1 = kept, 0 = not such a file, -errno. */
-static int try_original(struct rset *s, const char *where, const char *path, const char *dir)
+/* Keep one run of the write-up's original program: its corolab.original/1
+ * summary (written by lab/python/parse_original.py, read through rdoc like
+ * every result) and the trace.json run_original.sh writes beside it. */
+static int keep_original(struct rset *s, const char *where, json_t *summary, const char *dir)
 {
-	json_t *j = json_load_file(path, 0, NULL), *tr;
-	const char *schema = json_string_value(json_object_get(j, "schema"));
 	char tp[PATH_MAX + 16];
 	struct rorig *no;
+	const char *schema;
+	json_t *tr;
 
-	if (!schema || strcmp(schema, SCHEMA_ORIGINAL)) {
-		json_decref(j);
-		return 0;
-	}
 	no = realloc(s->orig, (s->norig + 1) * sizeof(*no));
-	if (!no) {
-		json_decref(j);
+	if (!no)
 		return -ENOMEM;
-	}
 	s->orig = no;
 	no = &s->orig[s->norig++];
 	memset(no, 0, sizeof(*no));
 	snprintf(no->where, sizeof(no->where), "%s", where);
-	no->summary = j;
+	no->summary = json_incref(summary);
 	snprintf(tp, sizeof(tp), "%s/trace.json", dir);
 	tr = json_load_file(tp, 0, NULL);
 	schema = json_string_value(json_object_get(tr, "schema"));
@@ -208,7 +198,23 @@ static int try_original(struct rset *s, const char *where, const char *path, con
 		no->trace = tr;
 	else
 		json_decref(tr);
-	return 1;
+	return 0;
+}
+
+/* path, in a program's output directory: kept when it is an original
+ * program's summary.  1 = kept, 0 = not such a file, -errno. */
+static int try_original(struct rset *s, const char *where, const char *path, const char *dir)
+{
+	struct rdoc d;
+	int ret = 0;
+
+	if (rdoc__load(&d, path, NULL, 0))
+		return 0;
+	for (size_t k = 0; k < d.n && ret >= 0; k++)
+		if (d.e[k].orig)
+			ret = keep_original(s, where, d.e[k].orig, dir) < 0 ? -ENOMEM : 1;
+	rdoc__free(&d);
+	return ret;
 }
 
 /* Subdirectories of an experiment hold a program's own output (06-python/
@@ -262,12 +268,6 @@ int rset__load(struct rset *s, const char *dir)
 
 			snprintf(path, sizeof(path), "%s/%s", sub, files[j]);
 			if (rdoc__load(&d, path, err, sizeof(err))) {
-				if ((ret = try_original(s, s->experiments[i], path, sub)) < 0)
-					goto fail_files;
-				if (ret == 1) {
-					ret = 0;
-					continue;
-				}
 				snprintf(prob, sizeof(prob), "%s/%s: %s", s->experiments[i], files[j], err);
 				if ((ret = push_str(&s->problems, &s->nproblems, prob)))
 					goto fail_files;
@@ -283,8 +283,10 @@ int rset__load(struct rset *s, const char *dir)
 			s->docs = nd;
 			s->docs[s->ndocs++] = d;
 			for (size_t k = 0; k < d.n; k++) {
+				if (d.e[k].orig && (ret = keep_original(s, s->experiments[i], d.e[k].orig, sub)))
+					goto fail_files;
 				if (!d.e[k].run)
-					continue;	/* a bare trace has no workload/mode to group by */
+					continue;	/* a bare trace or an original: no workload/mode to group by */
 				ret = group_add(s, s->experiments[i], &d.e[k]);
 				if (ret == -EINVAL) {
 					snprintf(prob, sizeof(prob), "%s/%s: entry %zu lacks workload/mode",
