@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Description: coroutine runtime basics: spawn/join/yield ordering, sleeps
  * ordered by deadline, park/unpark, wait groups, cancellation, deadlock
- * detection, stats, and many sleepers on few kernel waits. */
+ * detection, interrupt (only a pending await), stats, and many sleepers
+ * on few kernel waits. */
 #include <errno.h>
 #include <string.h>
 
@@ -84,6 +85,31 @@ static int canceller(void *arg)
 	err = 0;
 	T_ASSERT(coro__join(victim, &err) == 0, "join");
 	return err;
+}
+
+/* coro__interrupt: a no-op on a running or already woken coroutine (its
+ * next await is unaffected), -ECANCELED for an await in progress. */
+static struct coro *interruptee;
+static int interrupt_target(void *arg)
+{
+	int *res = arg;
+
+	interruptee = coro__self();
+	T_ASSERT(coro__interrupt(interruptee) == -EAGAIN, "interrupting oneself");
+	res[0] = coro__park(0);			/* the interrupter wakes this */
+	res[1] = coro__park(0);			/* unparked: no stale interrupt */
+	return 0;
+}
+
+static int interrupter(void *arg)
+{
+	(void)arg;
+	T_ASSERT(coro__interrupt(interruptee) == 0, "interrupt a parked coroutine");
+	T_ASSERT(coro__interrupt(interruptee) == -EAGAIN, "interrupt a woken coroutine");
+	coro__yield();
+	coro__yield();
+	T_ASSERT(coro__unpark(interruptee, 5) == 0, "unpark");
+	return 0;
 }
 
 static int park_timeout(void *arg)
@@ -180,6 +206,18 @@ int main(void)
 	T_ASSERT(coro__now_ns() - t0 < 1000000000, "cancel took too long");
 	T_ASSERT(coro__join(cc, &ra) == 0 && ra == -ECANCELED, "cancelled sleep gave %d", ra);
 	loop__free(l);
+
+	/* Interrupt wakes only an await in progress. */
+	{
+		int res[2] = { 1, 1 };
+
+		l = new_loop();
+		coro__spawn(l, interrupt_target, res, NULL, NULL);
+		coro__spawn(l, interrupter, NULL, NULL, NULL);
+		T_ASSERT(loop__run(l) == 0, "run");
+		T_ASSERT(res[0] == -ECANCELED && res[1] == 5, "interrupt gave %d, then %d", res[0], res[1]);
+		loop__free(l);
+	}
 
 	/* A park with a timeout times out. */
 	l = new_loop();

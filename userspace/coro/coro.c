@@ -418,6 +418,15 @@ int coro__cancel(struct coro *c)
 	return 0;
 }
 
+int coro__interrupt(struct coro *c)
+{
+	if (!c)
+		return -EINVAL;
+	if (c->state != CORO_WAITING || c->wait == WAIT_YIELD)
+		return -EAGAIN;
+	return coro__cancel(c);
+}
+
 /* ---- I/O -------------------------------------------------------------- */
 
 static struct io_uring_sqe *get_sqe(struct coro_loop *l)

@@ -68,6 +68,11 @@ struct coro *coro__self(void);			/* NULL outside a coroutine */
 uint64_t coro__id(const struct coro *c);
 const char *coro__name(const struct coro *c);
 int coro__cancel(struct coro *c);	/* wake c's current await with -ECANCELED */
+/* Wake c's current await with -ECANCELED only if c is blocked in one now
+ * (0); when c is running or already woken, nothing happens (-EAGAIN) and
+ * no later await of c is affected, unlike coro__cancel.  For "something
+ * changed, look again" nudges to a coroutine that may not be waiting. */
+int coro__interrupt(struct coro *c);
 
 int coro__yield(void);
 int coro__sleep_ns(uint64_t ns);
