@@ -3,15 +3,34 @@
  * libcurl's multi_socket API driven from the coroutine loop.
  *
  * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to
- * call it back without socket activity (CURLMOPT_TIMERFUNCTION).  Each socket
- * gets a poller coroutine that awaits coro__poll (an io_uring poll) with the
- * interest curl asked for, then calls curl_multi_socket_action.  When curl
- * changes the interest of a socket whose poller is waiting, the poller's
- * poll is cancelled and re-armed; when curl removes the socket, the poller
- * is cancelled and exits.  curl's timeout is one timer coroutine parked with
- * a timeout (the runtime's timer heap, no kernel timer of its own).  A
- * transfer's coroutine adds its easy handle and parks until the
- * CURLMSG_DONE for that handle unparks it.
+ * call it back without socket activity (CURLMOPT_TIMERFUNCTION).
+ *
+ * Sockets are watched by the coroutine of the transfer that uses them: the
+ * coroutine in cmulti__perform awaits coro__poll on its transfer's socket
+ * with the interest curl asked for and calls curl_multi_socket_action
+ * itself, until curl reports the transfer done.  No coroutine per socket: a
+ * request costs one poll, not a spawn, a poll, a cancel and an exit (the
+ * keep-alive throughput and the 10,000-connection ramp both paid for those).
+ * When curl changes the interest of a socket, moves it to another transfer
+ * or removes it, the watching coroutine is interrupted (coro__interrupt)
+ * and looks again.  A socket curl names without a transfer of ours, or a
+ * second socket of one transfer (happy eyeballs), gets a poller coroutine
+ * of its own, the general fallback.
+ *
+ * A transfer starts at once on its own coroutine: after adding its handle
+ * it runs curl's due timers (the new handle's is due now) instead of
+ * waiting for the timer coroutine to do it for everyone.  Each transfer
+ * thus connects and, since a fresh loopback connection is writable at
+ * once, sends its request before the next transfer starts: 10,000
+ * concurrent requests reach the server spread over the ramp instead of
+ * after 10,000 connects, and their responses come back just as spread.
+ * The write-readiness of a fresh socket is only a hint to curl: it checks
+ * the connect itself (poll with timeout 0) and keeps waiting if it is not
+ * done.
+ *
+ * curl's timeout is one timer coroutine parked with a timeout (the
+ * runtime's timer heap, no kernel timer of its own); it is woken only when
+ * the deadline moves earlier than what it sleeps for.
  *
  * curl forbids calling curl_multi_socket_action from inside its callbacks;
  * the callbacks here only record state and wake coroutines, which call back
@@ -130,14 +149,19 @@ out:
 
 /* ---- multi_socket on the loop ------------------------------------------- */
 
+struct transfer;
+
+/* A socket curl asked us to watch (curl_multi_assign'ed to it). */
 struct csock {
-	struct csock *prev, *next;	/* cmulti's list, for shutdown */
+	struct csock *prev, *next;	/* cmulti's list of poller sockets, for shutdown */
 	struct cmulti *m;
-	curl_socket_t fd;
+	curl_socket_t fd;	/* CURL_SOCKET_BAD: a transfer's empty slot */
 	int what;		/* CURL_POLL_IN / OUT / INOUT */
 	bool removed;		/* curl is done with it: the poller exits */
-	bool polling;		/* the poller is inside coro__poll */
-	struct coro *co;	/* the poller; NULL until it starts */
+	bool fresh;		/* new, wants OUT: try curl before polling */
+	struct transfer *owner;	/* whose coroutine watches it; NULL: a poller coroutine */
+	struct coro *co;	/* the poller; NULL until it starts (owner == NULL) */
+	bool kicked;		/* the poller's await was interrupted by us */
 };
 
 struct cmulti {
@@ -147,15 +171,36 @@ struct cmulti {
 	bool timer_running;	/* a timer coroutine exists (maybe not started) */
 	struct coro *timer_co;	/* the timer coroutine once started */
 	uint64_t deadline;	/* curl's timeout; 0: none */
+	uint64_t armed;		/* what the parked timer sleeps until; UINT64_MAX: no timeout */
 	bool timer_parked;	/* the timer coroutine is inside coro__park */
+	bool adding;		/* inside curl_multi_add_handle: the caller runs the timers next */
 	int err;		/* first spawn failure, reported to transfers */
 };
 
 struct transfer {
-	struct coro *co;
+	struct coro *co;	/* the coroutine in cmulti__perform */
+	struct csock sock;	/* the socket it watches itself; fd BAD: none */
 	CURLcode rc;
 	bool done;
+	bool kicked;		/* its await was interrupted by us: look again */
 };
+
+/* Make the coroutine watching s, or the transfer t, look again: interrupt
+ * its await if it is in one (a running or already woken coroutine reads
+ * the new state anyway). */
+static void kick(struct coro *co, bool *kicked)
+{
+	if (co && co != coro__self() && coro__interrupt(co) == 0)
+		*kicked = true;
+}
+
+static void sock_kick(struct csock *s)
+{
+	if (s->owner)
+		kick(s->owner->co, &s->owner->kicked);
+	else
+		kick(s->co, &s->kicked);
+}
 
 /* Collect finished transfers and wake their coroutines. */
 static void check_done(struct cmulti *m)
@@ -173,35 +218,52 @@ static void check_done(struct cmulti *m)
 			continue;
 		t->rc = msg->data.result;
 		t->done = true;
-		coro__unpark(t->co, 0);
+		kick(t->co, &t->kicked);
 	}
+}
+
+static void drive(struct cmulti *m, curl_socket_t fd, int flags)
+{
+	int running;
+
+	curl_multi_socket_action(m->multi, fd, flags, &running);
+	check_done(m);
+}
+
+static unsigned poll_events(int what)
+{
+	return (what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0);
+}
+
+static int select_flags(int r)
+{
+	if (r < 0)
+		return CURL_CSELECT_ERR;
+	return (r & POLLIN ? CURL_CSELECT_IN : 0) | (r & POLLOUT ? CURL_CSELECT_OUT : 0) |
+	       (r & (POLLERR | POLLHUP) ? CURL_CSELECT_ERR : 0);
 }
 
 static int poller_main(void *arg)
 {
 	struct csock *s = arg;
 	struct cmulti *m = s->m;
-	int running;
 
 	s->co = coro__self();
 	while (!s->removed) {
-		unsigned ev = (s->what & CURL_POLL_IN ? POLLIN : 0) | (s->what & CURL_POLL_OUT ? POLLOUT : 0);
-		int r, flags = 0;
+		int r;
 
-		s->polling = true;
-		r = coro__poll(s->fd, ev, 0);
-		s->polling = false;
+		if (s->fresh) {
+			s->fresh = false;
+			r = POLLOUT;
+		} else {
+			r = coro__poll(s->fd, poll_events(s->what), 0);
+		}
+		s->kicked = false;
 		if (s->removed)
 			break;
 		if (r == -ECANCELED)
-			continue;	/* interest changed: poll again */
-		if (r < 0)
-			flags = CURL_CSELECT_ERR;
-		else
-			flags = (r & POLLIN ? CURL_CSELECT_IN : 0) | (r & POLLOUT ? CURL_CSELECT_OUT : 0) |
-				(r & (POLLERR | POLLHUP) ? CURL_CSELECT_ERR : 0);
-		curl_multi_socket_action(m->multi, s->fd, flags, &running);
-		check_done(m);
+			continue;	/* interest changed (or shutdown): look again */
+		drive(m, s->fd, select_flags(r));
 	}
 	if (s->prev)
 		s->prev->next = s->next;
@@ -213,37 +275,63 @@ static int poller_main(void *arg)
 	return 0;
 }
 
+/* curl is done with s (REMOVE: curl forgets it right after this callback,
+ * no need to unassign) or moved it to another transfer (unassign). */
+static void sock_release(struct cmulti *m, struct csock *s, bool unassign)
+{
+	if (unassign)
+		curl_multi_assign(m->multi, s->fd, NULL);
+	if (s->owner) {
+		s->fd = CURL_SOCKET_BAD;
+		s->what = 0;
+		s->fresh = false;
+	} else {
+		s->removed = true;
+	}
+	sock_kick(s);
+}
+
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct cmulti *m = userp;
 	struct csock *s = socketp;
+	struct transfer *t = NULL;
 
-	(void)e;
 	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			s->removed = true;
-			curl_multi_assign(m->multi, fd, NULL);
-			/* A poller inside coro__poll is woken; one that is
-			 * running (it called curl) sees removed when it loops. */
-			if (s->polling && s->co)
-				coro__cancel(s->co);
-		}
+		if (s)
+			sock_release(m, s, false);
 		return 0;
+	}
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+	if (s && s->owner && s->owner != t) {
+		/* A connection handed from one transfer to the next. */
+		sock_release(m, s, true);
+		s = NULL;
 	}
 	if (s) {
 		if (s->what != what) {
 			s->what = what;
-			if (s->polling && s->co && s->co != coro__self())
-				coro__cancel(s->co);
+			sock_kick(s);
 		}
 		return 0;
 	}
+	if (t && t->sock.fd == CURL_SOCKET_BAD) {
+		s = &t->sock;
+		s->fd = fd;
+		s->what = what;
+		s->fresh = what & CURL_POLL_OUT;
+		curl_multi_assign(m->multi, fd, s);
+		sock_kick(s);
+		return 0;
+	}
+	/* No transfer of ours, or its second socket: a poller of its own. */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;
 	s->m = m;
 	s->fd = fd;
 	s->what = what;
+	s->fresh = what & CURL_POLL_OUT;
 	if (coro__spawn(m->loop, poller_main, s, "curl-sock", NULL)) {
 		free(s);
 		return -1;
@@ -256,26 +344,35 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
 	return 0;
 }
 
+/* Wake the timer coroutine if curl's deadline is now earlier than what it
+ * sleeps for; a later one it finds when it wakes (moving deadlines later,
+ * as every socket action does, costs nothing). */
+static void timer_sync(struct cmulti *m)
+{
+	if (m->deadline && m->timer_co && m->timer_parked && m->deadline < m->armed)
+		coro__unpark(m->timer_co, 0);
+}
+
 static int timer_main(void *arg)
 {
 	struct cmulti *m = arg;
-	int running;
 
 	m->timer_co = coro__self();
-	while (m->deadline && m->multi) {
-		uint64_t now = coro__now_ns(), wait = m->deadline > now ? m->deadline - now : 1;
+	while (m->multi) {
+		uint64_t now = coro__now_ns();
 		int r;
 
+		if (m->deadline && m->deadline <= now) {
+			m->deadline = 0;
+			drive(m, CURL_SOCKET_TIMEOUT, 0);
+			continue;
+		}
+		m->armed = m->deadline ? m->deadline : UINT64_MAX;
 		m->timer_parked = true;
-		r = coro__park(wait);	/* an unpark means: the deadline moved */
+		r = coro__park(m->deadline ? m->deadline - now : 0);
 		m->timer_parked = false;
-		if (r != -ETIMEDOUT)
-			continue;
-		if (!m->deadline || coro__now_ns() < m->deadline)
-			continue;
-		m->deadline = 0;
-		curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		check_done(m);
+		if (r == -ECANCELED)
+			break;
 	}
 	m->timer_co = NULL;
 	m->timer_running = false;
@@ -293,17 +390,16 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 		/* 0 ms means "as soon as possible": 1 ns from now. */
 		m->deadline = coro__now_ns() + (timeout_ms ? (uint64_t)timeout_ms * 1000000ull : 1);
 	}
-	if (m->timer_running) {
-		/* Not started yet: it reads the deadline when it starts. */
-		if (m->timer_co && m->timer_parked)
-			coro__unpark(m->timer_co, 0);
-	} else if (m->deadline) {
+	if (!m->timer_running && m->deadline) {
+		/* Lives until cmulti__shutdown, parked while there is no deadline. */
 		if (coro__spawn(m->loop, timer_main, m, "curl-timer", NULL)) {
 			m->err = -ENOMEM;
 			return -1;
 		}
 		m->timer_running = true;
 	}
+	if (!m->adding)
+		timer_sync(m);
 	return 0;
 }
 
@@ -332,24 +428,68 @@ int cmulti__new(struct cmulti **out, struct coro_loop *loop)
 int cmulti__perform(struct cmulti *m, CURL *e)
 {
 	struct transfer t = { .co = coro__self() };
-	int r;
+	struct csock *s = &t.sock;
+	int err = 0;
 
 	if (!t.co)
 		return -EPERM;
+	s->m = m;
+	s->fd = CURL_SOCKET_BAD;
+	s->owner = &t;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-	if (curl_multi_add_handle(m->multi, e) != CURLM_OK)
+	m->adding = true;
+	if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+		m->adding = false;
+		curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
 		return -EINVAL;
+	}
+	m->adding = false;
+	/* Start now, on this stack: the new handle's timer is due. */
+	drive(m, CURL_SOCKET_TIMEOUT, 0);
+	timer_sync(m);
 	while (!t.done) {
-		r = coro__park(0);
-		if (r == -ECANCELED && !t.done) {
-			curl_multi_remove_handle(m->multi, e);
-			curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-			return -ECANCELED;
+		curl_socket_t fd = s->fd;
+		int r;
+
+		if (fd == CURL_SOCKET_BAD) {
+			r = coro__park(0);	/* until a socket or the end */
+		} else if (s->fresh) {
+			s->fresh = false;
+			r = POLLOUT;
+		} else {
+			r = coro__poll(fd, poll_events(s->what), 0);
 		}
+		if (r == -ECANCELED && !t.kicked) {
+			err = -ECANCELED;	/* cancelled by our caller */
+			break;
+		}
+		t.kicked = false;
+		if (t.done || r == -ECANCELED || fd == CURL_SOCKET_BAD || s->fd != fd)
+			continue;	/* something changed: look again */
+		drive(m, fd, select_flags(r));
 	}
 	curl_multi_remove_handle(m->multi, e);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-	return (int)t.rc;
+	if (s->fd != CURL_SOCKET_BAD) {
+		/* curl still watches a socket we watched: hand it to a poller
+		 * (our slot goes away with this frame). */
+		struct csock *p = calloc(1, sizeof(*p));
+
+		curl_multi_assign(m->multi, s->fd, NULL);
+		if (p) {
+			*p = (struct csock){ .m = m, .fd = s->fd, .what = s->what };
+			if (coro__spawn(m->loop, poller_main, p, "curl-sock", NULL)) {
+				free(p);
+			} else {
+				curl_multi_assign(m->multi, p->fd, p);
+				p->next = m->socks;
+				if (m->socks)
+					m->socks->prev = p;
+				m->socks = p;
+			}
+		}
+	}
+	return err ? err : (int)t.rc;
 }
 
 void cmulti__shutdown(struct cmulti *m)
@@ -362,8 +502,7 @@ void cmulti__shutdown(struct cmulti *m)
 	m->multi = NULL;
 	for (struct csock *s = m->socks; s; s = s->next) {
 		s->removed = true;
-		if (s->polling && s->co)
-			coro__cancel(s->co);
+		sock_kick(s);
 	}
 	m->deadline = 0;
 	if (m->timer_co && m->timer_parked)

@@ -31,13 +31,16 @@ enum http_class http_classify(CURLcode rc, long status);
 int http_easy_setup(CURL *e, const char *url, uint64_t timeout_ns,
 		    struct curl_slist *resolve, uint64_t *bytes);
 
-/* curl's multi_socket API on the calling thread's coroutine loop: one poller
- * coroutine per socket curl uses, one timer coroutine for curl's timeout.
- * cmulti__new and cmulti__perform must run inside a coroutine of loop. */
+/* curl's multi_socket API on the calling thread's coroutine loop: each
+ * transfer's coroutine watches its own socket (a poller coroutine only for
+ * sockets without one), one timer coroutine for curl's timeout.
+ * cmulti__perform must run inside a coroutine of loop. */
 struct cmulti;
 int cmulti__new(struct cmulti **m, struct coro_loop *loop);
-/* Run one transfer to completion, parking the calling coroutine meanwhile.
- * Returns the transfer's CURLcode (>= 0) or -errno if it could not start. */
+/* Run one transfer to completion on the calling coroutine: it starts the
+ * transfer at once and polls the transfer's socket itself.  Returns the
+ * transfer's CURLcode (>= 0), or -errno if it could not start (-ECANCELED
+ * when the coroutine was cancelled: the transfer is abandoned). */
 int cmulti__perform(struct cmulti *m, CURL *e);
 /* Inside the loop, once no transfer is running: close curl's connections
  * and stop the pollers and the timer so that the loop can end. */
