@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Description: coroutine runtime basics: spawn/join/yield ordering, sleeps
  * ordered by deadline, park/unpark, wait groups, cancellation, deadlock
- * detection, interrupt (only a pending await), stats, and many sleepers
- * on few kernel waits. */
+ * detection, interrupt (only a pending await), coro__call (runs on the
+ * thread's stack, no awaits inside), stats, and many sleepers on few
+ * kernel waits. */
 #include <errno.h>
 #include <string.h>
 
@@ -112,6 +113,33 @@ static int interrupter(void *arg)
 	return 0;
 }
 
+/* coro__call: fn runs on the thread's stack (far from the coroutine's),
+ * sees its caller as coro__self(), cannot await, returns its value. */
+static struct coro *call_caller;
+static char *call_caller_local;
+static int called(void *arg)
+{
+	char here;
+	long d = (long)(&here - call_caller_local);
+
+	T_ASSERT(coro__self() == call_caller, "self inside a call");
+	T_ASSERT(coro__sleep_ns(1) == -EPERM, "await inside a call");
+	T_ASSERT(d > (1 << 20) || d < -(1 << 20), "call ran %ld bytes from the caller's frame", d);
+	return (int)(long)arg + 1;
+}
+
+static int caller(void *arg)
+{
+	char local;
+
+	(void)arg;
+	call_caller = coro__self();
+	call_caller_local = &local;
+	T_ASSERT(coro__call(called, (void *)41L) == 42, "call result");
+	T_ASSERT(coro__sleep_ns(1000) == 0, "await after a call");
+	return coro__call(called, (void *)6L);
+}
+
 static int park_timeout(void *arg)
 {
 	(void)arg;
@@ -218,6 +246,15 @@ int main(void)
 		T_ASSERT(res[0] == -ECANCELED && res[1] == 5, "interrupt gave %d, then %d", res[0], res[1]);
 		loop__free(l);
 	}
+
+	/* coro__call. */
+	l = new_loop();
+	coro__spawn(l, caller, NULL, NULL, &a);
+	T_ASSERT(loop__run(l) == 0, "run");
+	T_ASSERT(coro__join(a, &ra) == 0 && ra == 7, "call returned %d", ra);
+	loop__stats(l, &st);
+	T_ASSERT(st.switches <= 4, "calls counted as switches: %lu", (unsigned long)st.switches);
+	loop__free(l);
 
 	/* A park with a timeout times out. */
 	l = new_loop();

@@ -124,6 +124,11 @@ struct coro_loop {
 	uint64_t next_id;
 	unsigned max_coros;
 	struct coro_stats st;
+	int (*call_fn)(void *);		/* coro__call: what to run on this stack, */
+	void *call_arg;			/* its argument, */
+	struct coro *call_from;		/* for whom, */
+	int call_ret;			/* and its result */
+	bool in_call;			/* running a coro__call: no awaits */
 	stack_t old_altstack;		/* restored when loop__run returns */
 	void *altstack;
 #ifdef CORO_ASAN
@@ -149,13 +154,13 @@ uint64_t coro__now_ns(void)
 /* Switch from the running context (a coroutine, or the loop when from is
  * NULL) to `to` (a coroutine, or the loop when NULL).  The sanitizer hooks
  * tell ASan which stack is live so its fake stacks and reports stay right. */
-static void ctx_swap(struct coro_loop *l, struct coro *from, struct coro *to)
+static void ctx_swap_counted(struct coro_loop *l, struct coro *from, struct coro *to, bool count)
 {
 	void **save = from ? &from->sp : &l->main_sp;
 	void *load = to ? to->sp : l->main_sp;
 
 	l->current = to;
-	l->st.switches++;
+	l->st.switches += count;
 #ifdef CORO_ASAN
 	l->from_main = from == NULL;
 #endif
@@ -175,6 +180,11 @@ static void ctx_swap(struct coro_loop *l, struct coro *from, struct coro *to)
 #else
 	coro_switch(save, load);
 #endif
+}
+
+static void ctx_swap(struct coro_loop *l, struct coro *from, struct coro *to)
+{
+	ctx_swap_counted(l, from, to, true);
 }
 
 /* ---- run queue ---------------------------------------------------------- */
@@ -312,7 +322,7 @@ static struct coro *await_begin(enum wait_kind w, int *err)
 	struct coro_loop *l = tls_loop;
 	struct coro *c = l ? l->current : NULL;
 
-	if (!c) {
+	if (!c || l->in_call) {
 		*err = -EPERM;
 		return NULL;
 	}
@@ -723,6 +733,39 @@ const char *coro__name(const struct coro *c)
 	return c ? c->name : "";
 }
 
+int coro__call(int (*fn)(void *), void *arg)
+{
+	struct coro_loop *l = tls_loop;
+	struct coro *self = l ? l->current : NULL;
+
+	if (!self || l->in_call)
+		return fn(arg);	/* already on the thread's stack */
+	l->call_fn = fn;
+	l->call_arg = arg;
+	l->call_from = self;
+	/* Not a task switch: the stats count those only. */
+	ctx_swap_counted(l, self, NULL, false);	/* run_calls runs it and comes back */
+	return l->call_ret;
+}
+
+/* In the loop context, after a coroutine switched to it: run its
+ * coro__call request, if any, and switch straight back to it (which may
+ * come back with another). */
+static void run_calls(struct coro_loop *l)
+{
+	while (l->call_fn) {
+		struct coro *from = l->call_from;
+		int (*fn)(void *) = l->call_fn;
+
+		l->call_fn = NULL;
+		l->current = from;	/* coro__self() is the caller */
+		l->in_call = true;
+		l->call_ret = fn(l->call_arg);
+		l->in_call = false;
+		ctx_swap_counted(l, NULL, from, false);
+	}
+}
+
 /* ---- wait group ----------------------------------------------------------- */
 
 void wg__add(struct coro_wg *wg, long n)
@@ -953,6 +996,7 @@ int loop__run(struct coro_loop *l)
 			l->budget = SWITCH_BUDGET;
 			c->state = CORO_RUNNING;
 			ctx_swap(l, NULL, c);
+			run_calls(l);
 			release_zombies(l);
 		}
 		if (!l->st.live)

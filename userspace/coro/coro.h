@@ -74,6 +74,13 @@ int coro__cancel(struct coro *c);	/* wake c's current await with -ECANCELED */
  * changed, look again" nudges to a coroutine that may not be waiting. */
 int coro__interrupt(struct coro *c);
 
+/* Run fn(arg) on the loop's own stack (the thread's) and return its result:
+ * two stack switches, so that deep library code (libcurl's call chains) does
+ * not fault in pages of every coroutine stack it runs from.  fn must not
+ * await (awaits inside it fail with -EPERM); coro__self() inside it is the
+ * caller.  Outside a coroutine it just calls fn. */
+int coro__call(int (*fn)(void *), void *arg);
+
 int coro__yield(void);
 int coro__sleep_ns(uint64_t ns);
 /* park/unpark: the primitive events and channels are built from.  park waits
