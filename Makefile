@@ -81,12 +81,13 @@ build/bpf/%.bpf.o: bpf/%.bpf.c build/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibuild -Ibpf \
-		-Wall -Werror -MMD -MP -c $< -o $@
-	$(Q)llvm-strip -g $@ 2>/dev/null || true
+		-Wall -Werror -MMD -MP -c $< -o $@.tmp
+	$(Q)llvm-strip -g $@.tmp 2>/dev/null || true
+	$(Q)mv -f $@.tmp $@
 
 build/%.skel.h: build/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv -f $@.tmp $@
 
 $(OUT)/obj/%.c.o: userspace/%.c | $(SKELS) $(OUT)/skel-link
 	$(call msg,CC,$@)
