@@ -4,7 +4,8 @@
  *
  * Measures: exceptions:page_fault_user and page_fault_kernel (every fault the
  * CPU raised, by the thread that raised it), raw_syscalls:sys_enter (every
- * system call entry), io_uring:io_uring_submit_req (one per SQE the kernel
+ * system call entry) — these three counted per CPU and charged to threads by
+ * schedtrace — io_uring:io_uring_submit_req (one per SQE the kernel
  * takes) and io_uring:io_uring_complete (one per CQE posted).  Completions
  * often run in interrupt or worker context, so they are charged to the
  * thread that last submitted on that ring (ring -> submitter map), not to
@@ -15,18 +16,13 @@
  *
  * Overhead: sys_enter fires for every system call on the machine (and
  * enabling it puts every task on the slow syscall-entry path, a cost no
- * program body can remove).  The body is kept to one helper call
- * (bpf_get_current_pid_tgid) and inlined per-CPU array loads: each CPU
- * keeps FAULTS_SLOTS slots with the counts of the last traced threads that
- * counted there (`fslot`); a thread that has a slot pays a few compares and
- * a plain add.  One slot was not enough: the switch workload's two threads
- * hand off on one CPU, and evicting on every switch cost as much as the hash.
- * An evicted slot is flushed into `fthreads` (a hash lookup, atomic adds: the
- * same tid can be flushed from two CPUs at once after a migration).  A thread
- * that is not traced costs the compares plus the inlined bitmap lookup, and
- * never takes a slot.  Whatever is still in the slots at the end is
- * added by user space (faults_read) after detach, so nothing is lost.  The
- * hash-per-event version cost 117 ns per sys_enter (bpf_stats).
+ * program body can remove), so its body and the fault hooks' are one inlined
+ * per-CPU load and an add: the per-CPU counters of traced.bpf.h, which
+ * schedtrace's sched_switch charges to the thread that ran on that CPU
+ * between its switch-in and switch-out.  Earlier versions looked the thread
+ * up on every event: a hash (117 ns per sys_enter, bpf_stats), then per-CPU
+ * slots of the last few traced threads (73-76 ns, of which ~50 ns is
+ * bpf_stats' own timing).  The io_uring hooks are rare and keep a hash.
  *
  * Blind spots: faults taken by get_user_pages() (exec copying argv, pinning
  * for O_DIRECT or registered buffers) count in rusage's min_flt but raise no
@@ -83,68 +79,68 @@ static __always_inline struct faults_thread *fthread_get(u32 tid, u32 tgid)
 	return bpf_map_lookup_elem(&fthreads, &tid);
 }
 
-/* Per CPU: the counts of the last few traced threads that counted here, not
- * yet in `fthreads` (user space reads the same layout: struct faults_cpu). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct faults_cpu);
-} fslot SEC(".maps");
-
-static __always_inline void slot_flush(struct faults_slot *s)
+/* Every fault and system call on the machine lands here: a count on this CPU.
+ * schedtrace's sched_switch charges each CPU's counts to the traced thread
+ * that ran there in between (cpucounts.h), from the note it makes at the
+ * switch-in.  That note is checked here, because a switch-in can go unseen:
+ * on this kernel sched_info.pcount is now and then one above the
+ * sched_switch calls our program got for a thread (about once in 4000
+ * switch-ins of a sleep loop, no recursion misses recorded), and charging
+ * that stint from the last switch we saw would charge whatever untraced task
+ * ran before it (seen: +55 syscalls on a 563-syscall child).
+ *
+ * The check must not cost a helper call in the common case: on this machine
+ * any call costs ~17 ns (bpf_stats; return thunks), and a
+ * bpf_get_current_task() per event made the switch workload 2% slower.  So
+ * the owner of the stint is known by the address of its user-mode pt_regs:
+ * sys_enter's and a user fault's `regs` are task_pt_regs(current), a fixed
+ * offset above its task->stack, learned once per CPU from an event whose
+ * task is known (the slow path).  An event with other regs (a kernel-mode
+ * fault, another task, an offset not learned yet) asks who is current:
+ * the stint's owner (learn the offset), an untraced task (becomes the
+ * owner, so its next events are fast too), or a traced thread whose
+ * switch-in we missed: open its stint here, from this event on.  Plain
+ * adds: preemption is off in a tracepoint, and these bodies cannot fault,
+ * so they do not nest on a CPU. */
+static __always_inline int count_on_cpu(int what, u64 regs)
 {
-	struct faults_thread *t = fthread_get(s->tid, s->tgid);
+	struct cpu_counts *c = cpu_counts_get();
+	u64 cur, id;
 
-	/* Atomic: after a migration the thread's old CPU can flush its stale
-	 * slot while the new CPU flushes the current one. */
-	if (t) {
-		if (s->user)
-			__sync_fetch_and_add(&t->user, s->user);
-		if (s->kernel)
-			__sync_fetch_and_add(&t->kernel, s->kernel);
-		if (s->syscalls)
-			__sync_fetch_and_add(&t->syscalls, s->syscalls);
-	}
-	s->user = s->kernel = s->syscalls = 0;
-}
-
-enum { F_USER, F_KERNEL, F_SYSCALL };
-
-static __always_inline int count_current(int what)
-{
-	u64 id = bpf_get_current_pid_tgid();
-	u32 tid = (u32)id, tgid = id >> 32, zero = 0;
-	struct faults_cpu *c = bpf_map_lookup_elem(&fslot, &zero);	/* inlined */
-	struct faults_slot *s = NULL;
-
-	/* tid 0 (the idle tasks) is never traced; an empty slot has tid 0. */
-	if (!c || !tid)
+	if (!c)
 		return 0;
-#pragma unroll
-	for (int i = 0; i < FAULTS_SLOTS; i++) {
-		if (c->slot[i].tid == tid) {
-			s = &c->slot[i];
-			break;
+	c->n[what]++;
+	if (regs && regs == c->in_regs)
+		return 0;
+	cur = bpf_get_current_task();
+	/* regs as a number (a tp_btf argument is a typed pointer, on which the
+	 * verifier allows no arithmetic): one more call, off the fast path. */
+	if (regs && bpf_probe_read_kernel(&regs, sizeof(regs), &regs))
+		regs = 0;
+	if (cur == c->in_task) {
+		if (regs && what != CPU_FAULTS_KERNEL && c->in_stack && regs > c->in_stack &&
+		    regs - c->in_stack < (1 << 20)) {
+			c->regs_off = regs - c->in_stack;
+			c->in_regs = regs;
 		}
+		return 0;
 	}
-	if (!s) {
-		if (!tgid_traced(tgid))
-			return 0;
-		s = &c->slot[c->victim++ % FAULTS_SLOTS];
-		if (s->tid)
-			slot_flush(s);
-		s->tid = tid;
-		s->tgid = tgid;
+	id = bpf_get_current_pid_tgid();
+	c->in_task = cur;
+	c->in_stack = 0;
+	c->in_regs = what != CPU_FAULTS_KERNEL ? regs : 0;
+	if (!(u32)id || !tgid_traced(id >> 32)) {
+		c->in_tid = 0;		/* untraced: its next events take the fast path */
+		return 0;
 	}
-	/* Preemption is off in a tracepoint and these programs do not nest
-	 * on one CPU (their bodies cannot fault): plain adds suffice. */
-	if (what == F_USER)
-		s->user++;
-	else if (what == F_KERNEL)
-		s->kernel++;
-	else
-		s->syscalls++;
+	c->in_tid = (u32)id;
+	c->base[CPU_SYSCALLS] = c->n[CPU_SYSCALLS];
+	c->base[CPU_FAULTS_USER] = c->n[CPU_FAULTS_USER];
+	c->base[CPU_FAULTS_KERNEL] = c->n[CPU_FAULTS_KERNEL];
+	c->base[what]--;		/* this event is the stint's first */
+	c->in_queued = STINT_REPAIRED;
+	c->in_wait = 0;
+	c->repaired++;
 	return 0;
 }
 
@@ -189,37 +185,37 @@ static __always_inline int on_complete(void *ring)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(page_fault_user_btf, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	return count_current(F_USER);
+	return count_on_cpu(CPU_FAULTS_USER, (u64)regs);
 }
 
 SEC("raw_tp/page_fault_user")
 int BPF_PROG(page_fault_user_raw, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	return count_current(F_USER);
+	return count_on_cpu(CPU_FAULTS_USER, (u64)regs);
 }
 
 SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_btf, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	return count_current(F_KERNEL);
+	return count_on_cpu(CPU_FAULTS_KERNEL, (u64)regs);
 }
 
 SEC("raw_tp/page_fault_kernel")
 int BPF_PROG(page_fault_kernel_raw, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	return count_current(F_KERNEL);
+	return count_on_cpu(CPU_FAULTS_KERNEL, (u64)regs);
 }
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
-	return count_current(F_SYSCALL);
+	return count_on_cpu(CPU_SYSCALLS, (u64)regs);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 {
-	return count_current(F_SYSCALL);
+	return count_on_cpu(CPU_SYSCALLS, (u64)regs);
 }
 
 SEC("tp_btf/io_uring_submit_req")

@@ -21,18 +21,22 @@
  * read task fields with BPF_CORE_READ so one body serves both.
  *
  * Overhead: every sched_switch on the machine costs two inlined array
- * lookups in the traced_tgids bitmap (prev and next); a traced switch adds a
- * task-storage lookup per traced side (tp_btf; the raw_tp twins use the
- * `threads` hash), three dependent loads for rq->clock (this CPU's run queue,
- * whose lock we hold: cache-hot) and plain stores; no clock helper unless
- * --timeline.  That is the worst case the lab measures (the threads-mode
- * switch workload, two events per ~2 µs switch; scripts/bench-trace.sh).  What made
- * it cheap (measured with kernel.bpf_stats_enabled, notes/tracer.md): in the
- * tp_btf programs task fields are read by direct BTF loads, not
+ * lookups in the traced_tgids bitmap (prev and next) and, when either side is
+ * traced, one inlined per-CPU load (cpu_counts, bpf/traced.bpf.h).  A traced
+ * prev adds one task-storage lookup (tp_btf; the raw_tp twins use the
+ * `threads` hash) and three dependent loads for rq->clock (this CPU's run
+ * queue, whose lock we hold: cache-hot); a traced next only writes its
+ * switch-in note into the per-CPU slot (no lookup of its record: its wait is
+ * recorded when it leaves the CPU).  No clock helper unless --timeline.  That
+ * is the worst case the lab measures (the threads-mode switch workload, two
+ * events per ~2 µs switch; scripts/bench-trace.sh).  What made it cheap
+ * (measured with kernel.bpf_stats_enabled, notes/tracer.md): in the tp_btf
+ * programs task fields are read by direct BTF loads, not
  * bpf_probe_read_kernel calls (BPF_CORE_READ: ~11 helper calls per switch);
  * global figures live in a per-CPU map, so no locked instruction bounces a
  * cache line between CPUs; per-thread figures are plain adds, since a task is
- * switched in and out under its run queue's lock, on one CPU at a time.
+ * switched in and out under its run queue's lock, on one CPU at a time;
+ * system calls and faults are counted per CPU and charged here (cpu_counts).
  *
  * Exclusions (--exclude-pid, --exclude-comm): a process whose pid is listed
  * is never added at fork; a traced process that execs into a listed comm
@@ -72,12 +76,17 @@
  * A *queued* task moved to another CPU (load balancing, affinity change) has
  * its wait so far added to run_delay at the move (sched_info_dequeue) and
  * restamped on the new run queue, so last_queued alone shows only the part
- * after the move.  The record keeps run_delay as of our last switch-in
- * (rd_seen); whatever run_delay gained since then is the part before the
- * move(s), added to the wait that ends at this switch-in: one wait in the
- * histogram, the same total as the kernel's.  (A 4-thread GIL run on 2 CPUs
- * missed 17% of its run-queue time without this.)  sched_migrate_task still
- * counts the splits (runq_split).  A wait
+ * after the move.  The record keeps run_delay as of our last look
+ * (rd_seen, at switch-out); whatever run_delay gained before the next
+ * switch-in is the part before the move(s), added to the wait that ends at
+ * that switch-in: one wait in the histogram, the same total as the kernel's.
+ * (A 4-thread GIL run on 2 CPUs missed 17% of its run-queue time without
+ * this.)  sched_migrate_task still counts the splits (runq_split).  Note what
+ * this means for the reconciliation: a thread's summed waits cannot drift
+ * from its run_delay, since anything not seen at one switch-in is made up at
+ * the next; the sum check tests that threads were seen at all, and the
+ * per-wait figures are the kernel's own arithmetic, not an independent
+ * clock (notes/tracer.md).  A wait
  * stamped before attach and ended after it is counted whole (the kernel's
  * run_delay has it too; user space subtracts the pre-attach run_delay).
  * Without CONFIG_SCHED_INFO (sched_info_on() false) last_queued is never
@@ -233,6 +242,9 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->runq_sum_ns, t->runq_sum_ns);
 	__sync_fetch_and_add(&h->oncpu_ns, t->oncpu_ns);
 	__sync_fetch_and_add(&h->migrations, t->migrations);
+	__sync_fetch_and_add(&h->syscalls, t->syscalls);
+	__sync_fetch_and_add(&h->faults_user, t->faults_user);
+	__sync_fetch_and_add(&h->faults_kernel, t->faults_kernel);
 	if (t->runq_max_ns > h->runq_max_ns)
 		h->runq_max_ns = t->runq_max_ns;
 	if (t->exited) {
@@ -252,7 +264,8 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
  * which the CO-RE relocation checks at load). */
 static __always_inline u64 task_rq_clock(struct task_struct *p, const bool btf)
 {
-	return RD(btf, p, se.cfs_rq->rq->clock);
+	/* Not RD(): BPF_CORE_READ takes a pointer chain as separate fields. */
+	return btf ? p->se.cfs_rq->rq->clock : BPF_CORE_READ(p, se.cfs_rq, rq, clock);
 }
 
 /* Branch-free floor(log2(v)), bcc libbpf-tools' bits.bpf.h. */
@@ -297,6 +310,36 @@ static __always_inline void runq_record(struct schedtrace_totals *g, struct sche
 		t->runq_max_ns = delta;
 }
 
+/* Thread t leaves this CPU (or exits on it), run_delay now rd: close the
+ * stint that its switch-in opened here (c->in_tid == its tid), or that its
+ * first fault or syscall opened when the switch-in went unseen (faults.bpf.c).
+ * The CPU's event counts since then are its own (cpucounts.h), and the
+ * run-queue wait that ended at that switch-in is recorded now, when t's
+ * record is at hand anyway: one task-storage lookup per switch instead of
+ * two.  The wait is the rq-clock delta read at the switch-in (in_wait), which
+ * the kernel added to run_delay right after our hook, plus whatever
+ * run_delay gained before that switch-in since our last look (rd_seen): the
+ * part of the wait before a queued move to another CPU (the dequeue adds it
+ * and clears last_queued).  For a stint opened by an event, the wait is all
+ * run_delay gained since rd_seen. */
+static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_counts *c, u64 rd)
+{
+	t->syscalls += c->n[CPU_SYSCALLS] - c->base[CPU_SYSCALLS];
+	t->faults_user += c->n[CPU_FAULTS_USER] - c->base[CPU_FAULTS_USER];
+	t->faults_kernel += c->n[CPU_FAULTS_KERNEL] - c->base[CPU_FAULTS_KERNEL];
+	if (c->in_queued == STINT_WAITED) {
+		u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
+		u64 split = before > t->rd_seen ? before - t->rd_seen : 0;
+
+		runq_record(totals_get(), t, split + c->in_wait);
+	} else if (c->in_queued == STINT_REPAIRED && rd > t->rd_seen) {
+		runq_record(totals_get(), t, rd - t->rd_seen);
+	}
+	t->rd_seen = rd;
+	c->in_tid = 0;
+	c->in_task = c->in_regs = 0;
+}
+
 static __always_inline void timeline_emit(u64 now, u32 tid, u32 tgid, u32 kind)
 {
 	struct schedtrace_totals *g = totals_get();
@@ -323,6 +366,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				     const bool btf)
 {
 	u32 prev_tgid = RD(btf, prev, tgid), next_tgid = RD(btf, next, tgid);
+	struct cpu_counts *c;
 	bool prev_in, next_in;
 	struct schedtrace_thread *t;
 	u32 prev_tid, next_tid;
@@ -339,6 +383,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	 * the counters all use rq->clock, read with plain loads. */
 	if (targ_timeline)
 		now = bpf_ktime_get_ns();
+	c = cpu_counts_get();
 	if (prev_in) {
 		prev_tid = RD(btf, prev, pid);
 		t = thread_get(prev, prev_tid, prev_tgid, btf);
@@ -353,6 +398,21 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			clk = task_rq_clock(prev, btf);
 			if (arrived && clk > arrived)
 				t->oncpu_ns += clk - arrived;
+			if (c && c->in_tid == prev_tid) {
+				stint_close(t, c, RD(btf, prev, sched_info.run_delay));
+			} else if (!t->exited) {
+				/* No stint open: a switch-in unseen and no
+				 * event since (nothing to charge), or tracing
+				 * began mid-stint (-p).  After sched_process_exit
+				 * closed the last stint, the final switch has
+				 * none either: not counted. */
+				struct schedtrace_totals *g = totals_get();
+
+				if (g && c && c->in_tid)
+					g->stints_crossed++;
+				else if (g)
+					g->stints_unseen++;
+			}
 			if (prev_state & SCHEDTRACE_TASK_DEAD) {
 				/* The final switch.  A thread is reaped in
 				 * exit_notify(), before it: rusage never sees
@@ -392,37 +452,38 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				timeline_emit(now, prev_tid, prev_tgid, kind);
 		}
 	}
+	if (c) {
+		c->in_tid = 0;	/* prev's stint is over, whoever prev was */
+		c->in_task = c->in_regs = 0;
+	}
 	if (next_in) {
+		/* Open next's stint on this CPU.  last_queued is still set:
+		 * sched_info_arrive() clears it after this hook.  0 = nothing
+		 * queued it since its last run (or no CONFIG_SCHED_INFO): no
+		 * wait ends here, and the kernel adds nothing to run_delay
+		 * either.  Else arrive adds exactly rq->clock - last_queued
+		 * (same rq, same __schedule(): prev's clock reading serves). */
+		u64 q = RD(btf, next, sched_info.last_queued);
+
 		next_tid = RD(btf, next, pid);
-		t = thread_get(next, next_tid, next_tgid, btf);
-		if (t) {
-			/* Still set: sched_info_arrive() clears it after this
-			 * hook.  0 = nothing queued it since its last run
-			 * (or no CONFIG_SCHED_INFO): no wait ends here, and
-			 * the kernel adds nothing to run_delay either. */
-			u64 q = RD(btf, next, sched_info.last_queued);
-
+		if (c) {
+			c->in_tid = next_tid;
+			c->in_task = (u64)next;
+			c->in_stack = (u64)RD(btf, next, stack);
+			c->in_regs = c->regs_off ? c->in_stack + c->regs_off : 0;
+			c->base[CPU_SYSCALLS] = c->n[CPU_SYSCALLS];
+			c->base[CPU_FAULTS_USER] = c->n[CPU_FAULTS_USER];
+			c->base[CPU_FAULTS_KERNEL] = c->n[CPU_FAULTS_KERNEL];
+			c->in_queued = q ? STINT_WAITED : STINT_NO_WAIT;
+			c->in_wait = 0;
 			if (q) {
-				/* What run_delay gained since our last switch-in
-				 * while we were not looking: the part of this
-				 * wait before a queued move to another CPU (the
-				 * dequeue adds it and clears last_queued). */
-				u64 rd = RD(btf, next, sched_info.run_delay);
-				u64 split = rd > t->rd_seen ? rd - t->rd_seen : 0;
-				u64 d;
-
-				/* Same rq, same __schedule(): prev's reading
-				 * serves. */
 				if (!clk)
 					clk = task_rq_clock(next, btf);
-				d = clk > q ? clk - q : 0;
-				runq_record(totals_get(), t, split + d);
-				/* sched_info_arrive() adds d right after us. */
-				t->rd_seen = rd + d;
+				c->in_wait = clk > q ? clk - q : 0;
 			}
-			if (targ_timeline)
-				timeline_emit(now, next_tid, next_tgid, SCHEDTRACE_EV_IN);
 		}
+		if (targ_timeline)
+			timeline_emit(now, next_tid, next_tgid, SCHEDTRACE_EV_IN);
 	}
 	return 0;
 }
@@ -549,6 +610,15 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	t->kernel_nvcsw = BPF_CORE_READ(p, nvcsw);
 	t->kernel_nivcsw = BPF_CORE_READ(p, nivcsw);
 	BPF_CORE_READ_STR_INTO(&t->comm, p, comm);
+	/* p is current: close its stint here, since the final switch may come
+	 * after user space collected.  A preemption on the way out opens a new
+	 * stint, which that final switch closes. */
+	{
+		struct cpu_counts *c = cpu_counts_get();
+
+		if (c && c->in_tid == tid)
+			stint_close(t, c, t->run_delay_ns);
+	}
 	if (btf && !t->exited) {
 		/* Move it to the hash now, not at the final switch: a process
 		 * leader's final switch can come after wait4() returned and

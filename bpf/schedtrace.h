@@ -35,9 +35,14 @@ struct schedtrace_thread {
 	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
 	unsigned int exited;		/* sched_process_exit seen */
 	unsigned int pad;
-	unsigned long long rd_seen;	/* sched_info.run_delay as of our last switch-in */
+	unsigned long long rd_seen;	/* sched_info.run_delay as of our last switch-out */
+	/* From the per-CPU event counters (struct cpu_counts, bpf/traced.bpf.h):
+	 * what the CPU counted between this thread's switch-in and switch-out. */
+	unsigned long long syscalls;	/* raw_syscalls:sys_enter */
+	unsigned long long faults_user;	/* exceptions:page_fault_user */
+	unsigned long long faults_kernel;	/* exceptions:page_fault_kernel */
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 120, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 144, "schedtrace_thread layout");
 
 /* Global figures for the whole traced set: one copy per CPU (the per-CPU
  * `totals` map); user space sums them, and takes the max of runq_max_ns. */
@@ -54,6 +59,13 @@ struct schedtrace_totals {
 	unsigned long long timeline_events;	/* events written to the ring buffer */
 	unsigned long long timeline_dropped;	/* ring buffer full: events lost */
 	unsigned long long excluded;		/* processes left out (exclude lists) */
+	unsigned long long stints_unseen;	/* traced switch-outs with no stint open: switch-in
+						 * unseen and no event since, or tracing began
+						 * mid-stint (-p); no wait recorded for it */
+	unsigned long long stints_crossed;	/* switch-outs of one thread while another's stint
+						 * was open on the CPU: must stay 0 */
+	unsigned long long stints_repaired;	/* user space, from cpu_counts: stints opened by a
+						 * fault or syscall (the switch-in went unseen) */
 };
 
 enum schedtrace_event_kind {

@@ -47,6 +47,33 @@ static __always_inline void tgid_set_traced(u32 tgid, bool on)
 	__sync_fetch_and_add(bits, on ? bit : -bit);
 }
 
+/* Per CPU: events counted whoever caused them — system calls and page
+ * faults (bpf/faults.bpf.c increments n[]; nothing else) — and schedtrace's
+ * note of the traced thread it switched in here last.  A system call or a
+ * fault belongs to the task running on that CPU, and a task leaves its CPU
+ * only through a context switch, so what a CPU counted between a thread's
+ * switch-in and its switch-out is that thread's.  schedtrace's sched_switch
+ * notes base[] (and the run-queue wait that just ended) at the switch-in and
+ * charges the difference to the thread's record at the switch-out (or at
+ * sched_process_exit), the one per-thread lookup of a switch.  The hot hooks
+ * then do one inlined per-CPU load and an add: no "is this task traced?"
+ * check, no per-thread lookup.  Shared by fd like traced_tgids. */
+#include "cpucounts.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct cpu_counts);
+} cpu_counts SEC(".maps");
+
+static __always_inline struct cpu_counts *cpu_counts_get(void)
+{
+	u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_counts, &zero);	/* inlined for per-CPU arrays */
+}
+
 static __always_inline bool current_traced(u32 *tid, u32 *tgid)
 {
 	u64 id = bpf_get_current_pid_tgid();

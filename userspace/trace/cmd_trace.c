@@ -79,6 +79,8 @@ static void usage(FILE *f)
 "                     like perf/strace -u; without it COMMAND keeps your credentials\n"
 "  --no-syscalls      do not hook raw_syscalls:sys_enter (it slows every syscall\n"
 "                     on the machine): lower overhead, syscalls not counted\n"
+"  --raw-tp           load the raw_tp programs even where tp_btf works (the\n"
+"                     fallback for kernels without BTF tracepoints; slower)\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -264,6 +266,7 @@ int cmd_trace(int argc, char **argv)
 		{ "exclude-pid", required_argument, NULL, 'X' },
 		{ "exclude-comm", required_argument, NULL, 'C' },
 		{ "no-syscalls", no_argument, NULL, 'S' },
+		{ "raw-tp", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -336,6 +339,7 @@ int cmd_trace(int argc, char **argv)
 			o.exclude_comms = excl_comms;
 			break;
 		case 'S': o.no_syscalls = true; break;
+		case 'R': o.raw_tp = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");
@@ -372,7 +376,11 @@ int cmd_trace(int argc, char **argv)
 	err = trace_command(o.pid > 0 ? NULL : argv + optind, &o, &trace, &status);
 	if ((err == -EPERM || err == -EACCES) && status != 127) {
 		if (!trace) {
-			fprintf(stderr, "corolab trace: needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
+			if (trace_privileged())
+				fprintf(stderr, "corolab trace: the kernel refused a BPF program (%s): "
+					"run with -v for libbpf's and the verifier's log\n", strerror(-err));
+			else
+				fprintf(stderr, "corolab trace: needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
 			return 1;
 		}
 	}

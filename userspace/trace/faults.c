@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Loader for bpf/faults.bpf.c: shares schedtrace's traced set by fd, picks
+/* Loader for bpf/faults.bpf.c: shares schedtrace's traced set and per-CPU
+ * counters by fd, picks
  * tp_btf or raw_tp twins, tolerates kernels without io_uring tracepoints. */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ static bool optional_prog(const char *name)
 	return !strncmp(name, "io_uring_", 9);
 }
 
-int faults_setup(struct faults **out, bool use_btf, int traced_fd, bool syscalls)
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls)
 {
 	struct bpf_program *prog;
 	struct faults *f;
@@ -28,6 +29,8 @@ int faults_setup(struct faults **out, bool use_btf, int traced_fd, bool syscalls
 	if (!f)
 		return -errno ? -errno : -ENOMEM;
 	err = bpf_map__reuse_fd(f->maps.traced_tgids, traced_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(f->maps.cpu_counts, counts_fd);
 	if (err)
 		goto cleanup;
 	bpf_object__for_each_program(prog, f->obj) {
@@ -87,49 +90,6 @@ int faults_attach_all(struct faults *f, const char **missing)
 	return 0;
 }
 
-/* The per-CPU slots still hold the counts of the thread that last counted on
- * each CPU (flushed into fthreads only when another traced thread takes the
- * CPU).  Read after detach, so they are final: add them to their rows. */
-static int faults_read_slots(struct faults *f, struct trace_threads *rows)
-{
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	unsigned int zero = 0;
-	struct faults_cpu *pc;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	pc = calloc(ncpu, sizeof(*pc));
-	if (!pc)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(f->maps.fslot), &zero, pc)) {
-		err = -errno;
-		goto out;
-	}
-	for (int c = 0; c < ncpu; c++) {
-		for (int i = 0; i < FAULTS_SLOTS; i++) {
-			const struct faults_slot *s = &pc[c].slot[i];
-			struct trace_thread *row;
-
-			if (!s->tid)
-				continue;
-			row = trace_threads_get(rows, s->tid, s->tgid);
-			if (!row) {
-				err = -ENOMEM;
-				goto out;
-			}
-			row->f.tid = s->tid;
-			row->f.tgid = s->tgid;
-			row->f.user += s->user;
-			row->f.kernel += s->kernel;
-			row->f.syscalls += s->syscalls;
-		}
-	}
-	trace_threads_sort(rows);
-out:
-	free(pc);
-	return err;
-}
-
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot)
 {
 	int fd = bpf_map__fd(f->maps.fthreads);
@@ -151,7 +111,7 @@ int faults_read(struct faults *f, struct trace_threads *rows, struct faults_tota
 		row->f = v;
 	}
 	trace_threads_sort(rows);
-	return faults_read_slots(f, rows);
+	return 0;
 }
 
 void faults_free(struct faults *f)

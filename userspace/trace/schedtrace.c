@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "trace/tracer.h"
+#include "cpucounts.h"
 /* after tracer.h: the skeletons need the shared structs declared first */
 #include "schedtrace.skel.h"
 
@@ -74,6 +75,11 @@ cleanup:
 int schedtrace_traced_fd(struct schedtrace *s)
 {
 	return bpf_map__fd(s->maps.traced_tgids);
+}
+
+int schedtrace_counts_fd(struct schedtrace *s)
+{
+	return bpf_map__fd(s->maps.cpu_counts);
 }
 
 int schedtrace_timeline_fd(struct schedtrace *s)
@@ -169,6 +175,19 @@ int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct sch
 		_Static_assert(sizeof(*tot) % sizeof(*dst) == 0, "totals are all u64");
 		for (size_t i = 0; i < sizeof(*tot) / sizeof(*dst); i++)
 			dst[i] += src[i];
+	}
+	/* Not in the per-CPU totals: faults.bpf.c counts it in cpu_counts. */
+	{
+		struct cpu_counts *cc = calloc(ncpu, sizeof(*cc));
+
+		if (!cc) {
+			free(pc);
+			return -ENOMEM;
+		}
+		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_counts), &zero, cc))
+			for (int c = 0; c < ncpu; c++)
+				tot->stints_repaired += cc[c].repaired;
+		free(cc);
 	}
 	/* runq_max_ns was summed with the rest: redo it as a max. */
 	tot->runq_max_ns = 0;

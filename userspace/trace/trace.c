@@ -119,7 +119,7 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 	int err, btf;
 
 	libbpf_set_print(o->verbose ? print_stderr : print_quiet);
-	btf = probe_tp_btf("sched_switch");
+	btf = o->raw_tp ? 0 : probe_tp_btf("sched_switch");
 	if (btf < 0)
 		return btf;
 	tr->mode = btf ? "tp_btf" : "raw_tp";
@@ -134,7 +134,8 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms });
 	if (err)
 		return err;
-	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), !o->no_syscalls);
+	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), schedtrace_counts_fd(tr->st),
+			  !o->no_syscalls);
 	if (err == -EPERM)
 		return err;
 	if (err) {
@@ -279,24 +280,54 @@ static void read_pre_attach(pid_t pid, struct pre_attach *pa)
 		memset(pa, 0, sizeof(*pa));
 }
 
-/* Until pid sleeps (on the barrier); bounded at 2 s, then carry on. */
+/* First character of /proc/PID/NAME, or 0 when it cannot be read. */
+static char proc_first(pid_t pid, const char *name, char *line, size_t len)
+{
+	char path[64];
+	FILE *f;
+	char c = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(line, (int)len, f))
+		c = line[0];
+	fclose(f);
+	return c;
+}
+
+/* Until pid is blocked on the barrier, off every CPU; bounded at 2 s, then
+ * carry on.  /proc/PID/stat says 'S' as soon as the task sets its sleep
+ * state, before it calls schedule(), and keeps saying so if it is preempted
+ * right there: such a task is still queued, and when it gets the CPU back
+ * during attach it can run on past the release without ever being switched
+ * in after attach (seen in CI: the command's whole start-up, ~360 syscalls
+ * and ~500 faults, not charged; the pre-attach snapshot is off too).
+ * /proc/PID/syscall answers with the syscall only once the kernel found the
+ * task off the CPU and dequeued (wait_task_inactive), else "running". */
 static void wait_blocked(pid_t pid)
 {
 	struct timespec tick = { 0, 50000 };
-	char path[64], line[256];
+	char line[256];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	for (int i = 0; i < 40000; i++) {
-		FILE *f = fopen(path, "re");
-		char *p = NULL;
+		char c = proc_first(pid, "syscall", line, sizeof(line));
+		char *p;
 
-		if (!f)
-			return;
-		if (fgets(line, sizeof(line), f))
+		if (c >= '0' && c <= '9')
+			return;		/* blocked in a syscall (the barrier's read) */
+		if (!c) {
+			/* No /proc/PID/syscall (or gone): fall back to stat. */
+			if (!proc_first(pid, "stat", line, sizeof(line)))
+				return;
 			p = strrchr(line, ')');
-		fclose(f);
-		if (!p || p[1] != ' ' || p[2] == 'S' || p[2] == 'Z')
-			return;
+			if (!p || p[1] != ' ' || p[2] == 'S' || p[2] == 'Z')
+				return;
+		} else if (proc_first(pid, "stat", line, sizeof(line)) &&
+			   (p = strrchr(line, ')')) && p[1] == ' ' && p[2] == 'Z') {
+			return;		/* died before the barrier */
+		}
 		nanosleep(&tick, NULL);
 	}
 }
@@ -330,9 +361,9 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 
 		vol += r->s.voluntary;
 		invol += r->s.involuntary;
-		fu += r->f.user;
-		fk += r->f.kernel;
-		sys += r->f.syscalls;
+		fu += r->s.faults_user;
+		fk += r->s.faults_kernel;
+		sys += r->s.syscalls;
 		mig += r->s.migrations;
 		oncpu += r->s.oncpu_ns;
 		ios += r->f.io_submitted;
@@ -349,15 +380,15 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "tid", (int)r->tid, "tgid", (int)r->tgid, "comm", r->comm,
 			      "voluntary", json_u64(r->s.voluntary),
 			      "involuntary", json_u64(r->s.involuntary),
-			      "page_faults", json_u64(r->f.user + r->f.kernel),
-			      "page_faults_user", json_u64(r->f.user),
-			      "page_faults_kernel", json_u64(r->f.kernel),
+			      "page_faults", json_u64(r->s.faults_user + r->s.faults_kernel),
+			      "page_faults_user", json_u64(r->s.faults_user),
+			      "page_faults_kernel", json_u64(r->s.faults_kernel),
 			      "runq_count", json_u64(r->s.runq_count),
 			      "runq_sum_ns", json_u64(r->s.runq_sum_ns),
 			      "runq_max_ns", json_u64(r->s.runq_max_ns),
 			      "oncpu_ns", json_u64(r->s.oncpu_ns),
 			      "migrations", json_u64(r->s.migrations),
-			      "syscalls", json_u64(r->f.syscalls),
+			      "syscalls", json_u64(r->s.syscalls),
 			      "io_uring_submitted", json_u64(r->f.io_submitted),
 			      "io_uring_completed", json_u64(r->f.io_completed),
 			      "exited", (int)r->s.exited);
@@ -476,6 +507,11 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	json_object_set_new(root, "excluded", json_pack("{s:o,s:o}", "tasks", json_u64(run->excluded),
 							"processes_at_fork_or_exec", json_u64(st->excluded)));
 	json_object_set_new(root, "lost_records", json_u64(st->records_lost + ft->records_lost));
+	/* Syscalls and faults are charged per stint on a CPU (switch-in to
+	 * switch-out); these say how many stints could not be charged. */
+	json_object_set_new(root, "stints", json_pack("{s:o,s:o,s:o}", "unseen", json_u64(st->stints_unseen),
+						      "repaired", json_u64(st->stints_repaired),
+						      "crossed", json_u64(st->stints_crossed)));
 	json_object_set_new(root, "unavailable", tr->missing ? json_pack("[s]", tr->missing) : json_array());
 	json_object_set_new(root, "threads", threads);
 	if (o->no_syscalls) {	/* not counted is not zero */
@@ -742,4 +778,19 @@ cleanup:
 	trace_threads_free(&rows);
 	tracer_close(&tr);
 	return err;
+}
+
+bool trace_privileged(void)
+{
+	unsigned long long eff = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 39 & 1) && (eff >> 38 & 1));
 }

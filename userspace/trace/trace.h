@@ -35,6 +35,9 @@ struct trace_opts {
 	 * syscall; without it a futex-heavy workload pays ~half the overhead.
 	 * "syscalls" figures are then null ("not counted"). */
 	bool no_syscalls;
+	/* Load the raw_tp twins even where tp_btf works: the fallback older
+	 * kernels take, kept testable here. */
+	bool raw_tp;
 	/* Never count these processes (nor what they fork); e.g. a server the
 	 * command talks to.  A pid matches a process (tgid) at fork, or a
 	 * thread by tid at collection (its events still reach the global
@@ -73,5 +76,10 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 /* The attach flavour this kernel supports: "tp_btf", "raw_tp", or NULL when
  * neither loads (no privileges, no BPF). */
 const char *trace_attach_mode(void);
+
+/* Whether this process holds what loading BPF tracers takes (CAP_SYS_ADMIN,
+ * or CAP_BPF with CAP_PERFMON, in its effective set): tells an -EPERM/-EACCES
+ * from missing privileges apart from a program the kernel refused. */
+bool trace_privileged(void);
 
 #endif

@@ -53,6 +53,7 @@ struct schedtrace_opts {
  * the traced bitmap (kernel.pid_max), set the exclude lists, load. */
 int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o);
 int schedtrace_traced_fd(struct schedtrace *s);
+int schedtrace_counts_fd(struct schedtrace *s);	/* per-CPU syscall/fault counters, for faults */
 int schedtrace_seed(struct schedtrace *s, pid_t tgid);	/* before attach only */
 bool schedtrace_excluded(struct schedtrace *s, unsigned int tgid);	/* left out by an exclusion */
 int schedtrace_attach_all(struct schedtrace *s);
@@ -60,9 +61,11 @@ int schedtrace_timeline_fd(struct schedtrace *s);
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot);
 void schedtrace_free(struct schedtrace *s);
 
-/* faults.c: same, sharing schedtrace's traced-set map by fd.  Optional hooks
- * (io_uring) that fail to attach are left out; *missing names them. */
-int faults_setup(struct faults **out, bool use_btf, int traced_fd, bool syscalls);
+/* faults.c: same, sharing schedtrace's traced-set map and per-CPU counters
+ * by fd (the faults and syscalls it counts land in schedtrace's records).
+ * Optional hooks (io_uring) that fail to attach are left out; *missing names
+ * them. */
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls);
 int faults_attach_all(struct faults *f, const char **missing);
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
 void faults_free(struct faults *f);

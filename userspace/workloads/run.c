@@ -509,7 +509,7 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 		one = run_traced_mode(argc, argv, (enum exec_mode)m,
 				      quiet || (json_path && !strcmp(json_path, "-")), &to, &status, &err);
 		if (!one) {
-			if (err == -EPERM || err == -EACCES)
+			if ((err == -EPERM || err == -EACCES) && !trace_privileged())
 				fprintf(stderr, "corolab run: --trace needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
 			else
 				fprintf(stderr, "corolab run: tracing %s failed: %s\n",
