@@ -210,8 +210,14 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		jget(rq, "kernel") / 1e6, verdict(rq),
 		json_is_boolean(json_object_get(rq, "ok")) ? " (within 5%)" : "");
 	if (jget(rq, "split_by_migration"))
-		fprintf(f, "  (%llu waits split by a load-balancing move: their part before it is in the\n"
-			   "   kernel's figure only)\n", jget(rq, "split_by_migration"));
+		fprintf(f, "  (%llu waits split by a move to another CPU while queued: the part before the\n"
+			   "   move is taken from run_delay and added to the wait it belongs to)\n",
+			jget(rq, "split_by_migration"));
+	if (jget(tr, "stints.repaired") || jget(tr, "stints.unseen"))
+		fprintf(f, "  (%llu switch-ins unseen by the sched_switch program: %llu charged from the\n"
+			   "   thread's first syscall or fault after it, %llu with none to charge)\n",
+			jget(tr, "stints.repaired") + jget(tr, "stints.unseen"), jget(tr, "stints.repaired"),
+			jget(tr, "stints.unseen"));
 	if (json_is_integer(json_object_get(json_object_get(rec, "voluntary"), "kernel_pre_attach")))
 		fprintf(f, "  (kernel figures include what the command did before attach, held at the barrier:\n"
 			   "   %llu voluntary, %llu involuntary, %llu faults, %.3f ms queued; reconciled without it)\n",
