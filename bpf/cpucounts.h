@@ -8,13 +8,16 @@
 
 enum { CPU_SYSCALLS, CPU_FAULTS_USER, CPU_FAULTS_KERNEL, CPU_NCOUNTS };
 
-
+/* A stint: one thread's time on one CPU, switch-in to switch-out.  Events
+ * are counted per CPU (n[]); the stint's owner is charged n[] - base[]. */
 struct cpu_counts {
 	unsigned long long n[CPU_NCOUNTS];	/* faults.bpf.c: events on this CPU */
 	/* schedtrace.bpf.c: the stint of the traced thread on this CPU now */
-	unsigned long long base[CPU_NCOUNTS];	/* n[] at the last switch we saw here */
+	unsigned long long base[CPU_NCOUNTS];	/* n[] when the stint began */
 	unsigned long long in_wait;	/* rq->clock - last_queued at its switch-in */
-	unsigned int in_tid;		/* its tid; 0 = no traced thread's stint open */
+	unsigned int in_tid;		/* its tid; 0 = no traced thread's stint open
+					 * (an untraced owner may still be noted in
+					 * in_task/in_regs, for the fast path) */
 	unsigned int in_queued;		/* STINT_*: what ended at the switch-in */
 	/* Who is current, for the event programs, without a helper call:
 	 * the address of its user-mode pt_regs (sys_enter's and a user

@@ -56,8 +56,10 @@ static __always_inline void tgid_set_traced(u32 tgid, bool on)
  * notes base[] (and the run-queue wait that just ended) at the switch-in and
  * charges the difference to the thread's record at the switch-out (or at
  * sched_process_exit), the one per-thread lookup of a switch.  The hot hooks
- * then do one inlined per-CPU load and an add: no "is this task traced?"
- * check, no per-thread lookup.  Shared by fd like traced_tgids. */
+ * then do one inlined per-CPU load, an add and a compare of their `regs`
+ * argument with the stint owner's (faults.bpf.c: a switch-in our program
+ * never saw is caught there); no helper call, no per-thread lookup.  Shared
+ * by fd like traced_tgids. */
 #include "cpucounts.h"
 
 struct {
