@@ -110,6 +110,19 @@ wrk_rps() {
 # median of the numbers given as arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{ if (NR) print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2) }'; }
 
+# ratio_of_medians HEADER NAME_A "ROUNDS_A" NAME_B "ROUNDS_B": print both
+# medians beside their rounds (requests/s) and set RATIO = median A / median B.
+ratio_of_medians() {
+	local a b
+	# shellcheck disable=SC2086 # the rounds are one word each
+	a=$(median $3)
+	# shellcheck disable=SC2086
+	b=$(median $5)
+	RATIO=$(awk -v a="$a" -v b="$b" 'BEGIN{ if (b > 0) printf "%.3f", a / b }')
+	printf '%-30s %12s   %s\n' "$1" "median req/s" "rounds" "$2" "$a" "$3" "$4" "$b" "$5"
+	printf '%-30s %12s\n' "ratio of medians" "${RATIO}x"
+}
+
 # corolab run http ... --json -> jq-free field extraction with python3
 json_field() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d[0] if isinstance(d,list) else d
@@ -118,7 +131,7 @@ print(d)' "$1" "$2"
 }
 
 bench_serve_vs_nginx() {
-	local serve_rps nginx_rps ratio
+	local RATIO
 	if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
 		echo "bench: serve_vs_nginx skipped: needs wrk and nginx (scripts/install-deps.sh)"
 		return 0
@@ -138,13 +151,8 @@ bench_serve_vs_nginx() {
 	done
 	stop_pid "$NGINX_PID"
 	stop_pid "$SERVE_PID"
-	serve_rps=$(median "${sa[@]}")
-	nginx_rps=$(median "${na[@]}")
-	ratio=$(awk -v a="$serve_rps" -v b="$nginx_rps" 'BEGIN{ if (b > 0) printf "%.3f", a / b }')
-	printf '%-28s %12s   %s\n' "server (wrk -t1 -c100 ${DUR}s)" "median req/s" "rounds"
-	printf '%-28s %12s   %s\n' "corolab serve" "$serve_rps" "${sa[*]}" "nginx (1 worker)" "$nginx_rps" "${na[*]}"
-	printf '%-28s %12s\n' "ratio of medians" "${ratio}x"
-	verdict serve_vs_nginx_ratio "$ratio" "1.0x nginx" ge 1.0
+	ratio_of_medians "server (wrk -t1 -c100 ${DUR}s)" "corolab serve" "${sa[*]}" "nginx (1 worker)" "${na[*]}"
+	verdict serve_vs_nginx_ratio "$RATIO" "1.0x nginx" ge 1.0
 }
 
 # The http workload's figures (issue 3), against the built-in server.
@@ -191,7 +199,7 @@ print(max(w))')
 	# Zero-delay throughput, keep-alive, 100 concurrent: coroutines vs wrk.
 	# Three interleaved rounds of each, medians (wrk is bimodal here: see
 	# bench_serve_vs_nginx).
-	local n=200000 rps wrps ratio ra=() wa=() r
+	local n=200000 RATIO ra=() wa=() r
 	for r in 1 2 3; do
 		if ! "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks "$n" --workers 100 \
 			--url "http://127.0.0.1:$SERVE_PORT/" --json "$j" >"$TMP/httprps.txt" 2>&1; then
@@ -205,13 +213,9 @@ print(max(w))')
 		wa+=("$(wrk_rps "http://127.0.0.1:$SERVE_PORT/")")
 	done
 	if [ ${#ra[@]} -gt 0 ]; then
-		rps=$(median "${ra[@]}")
-		wrps=$(median "${wa[@]}")
-		ratio=$(awk -v a="$rps" -v b="$wrps" 'BEGIN{ if (b > 0) printf "%.3f", a / b }')
-		printf '%-30s %12s   %s\n' "client (100 conns, keep-alive)" "median req/s" "rounds"
-		printf '%-30s %12s   %s\n' "corolab run http coroutines" "$rps" "${ra[*]}" "wrk -t1 -c100" "$wrps" "${wa[*]}"
-		printf '%-30s %12s\n' "ratio of medians" "${ratio}x"
-		verdict http_coroutines_vs_wrk_ratio "$ratio" "0.5x wrk" ge 0.5
+		ratio_of_medians "client (100 conns, keep-alive)" "corolab run http coroutines" "${ra[*]}" \
+			"wrk -t1 -c100" "${wa[*]}"
+		verdict http_coroutines_vs_wrk_ratio "$RATIO" "0.5x wrk" ge 0.5
 	fi
 	stop_pid "$SERVE_PID"
 }
