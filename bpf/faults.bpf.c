@@ -134,9 +134,7 @@ static __always_inline int count_on_cpu(int what, u64 regs)
 		return 0;
 	}
 	c->in_tid = (u32)id;
-	c->base[CPU_SYSCALLS] = c->n[CPU_SYSCALLS];
-	c->base[CPU_FAULTS_USER] = c->n[CPU_FAULTS_USER];
-	c->base[CPU_FAULTS_KERNEL] = c->n[CPU_FAULTS_KERNEL];
+	stint_rebase(c);
 	c->base[what]--;		/* this event is the stint's first */
 	c->in_queued = STINT_REPAIRED;
 	c->in_wait = 0;

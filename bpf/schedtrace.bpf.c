@@ -336,8 +336,7 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 		runq_record(totals_get(), t, rd - t->rd_seen);
 	}
 	t->rd_seen = rd;
-	c->in_tid = 0;
-	c->in_task = c->in_regs = 0;
+	stint_forget(c);
 }
 
 static __always_inline void timeline_emit(u64 now, u32 tid, u32 tgid, u32 kind)
@@ -452,10 +451,8 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				timeline_emit(now, prev_tid, prev_tgid, kind);
 		}
 	}
-	if (c) {
-		c->in_tid = 0;	/* prev's stint is over, whoever prev was */
-		c->in_task = c->in_regs = 0;
-	}
+	if (c)
+		stint_forget(c);	/* prev's stint is over, whoever prev was */
 	if (next_in) {
 		/* Open next's stint on this CPU.  last_queued is still set:
 		 * sched_info_arrive() clears it after this hook.  0 = nothing
@@ -471,9 +468,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			c->in_task = (u64)next;
 			c->in_stack = (u64)RD(btf, next, stack);
 			c->in_regs = c->regs_off ? c->in_stack + c->regs_off : 0;
-			c->base[CPU_SYSCALLS] = c->n[CPU_SYSCALLS];
-			c->base[CPU_FAULTS_USER] = c->n[CPU_FAULTS_USER];
-			c->base[CPU_FAULTS_KERNEL] = c->n[CPU_FAULTS_KERNEL];
+			stint_rebase(c);
 			c->in_queued = q ? STINT_WAITED : STINT_NO_WAIT;
 			c->in_wait = 0;
 			if (q) {

@@ -69,6 +69,19 @@ struct {
 	__type(value, struct cpu_counts);
 } cpu_counts SEC(".maps");
 
+/* A stint begins: its owner will be charged the CPU's counts from now on. */
+static __always_inline void stint_rebase(struct cpu_counts *c)
+{
+	__builtin_memcpy(c->base, c->n, sizeof(c->base));
+}
+
+/* No owner noted on this CPU any more (its events take the slow path). */
+static __always_inline void stint_forget(struct cpu_counts *c)
+{
+	c->in_tid = 0;
+	c->in_task = c->in_regs = 0;
+}
+
 static __always_inline struct cpu_counts *cpu_counts_get(void)
 {
 	u32 zero = 0;

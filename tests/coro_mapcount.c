@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coro/coro.h"
+#include "util/util.h"
 #include "test.h"
 
 static long done;
@@ -33,20 +34,6 @@ static long read_long(const char *path)
 	return v;
 }
 
-static long count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	long n = 0;
-	int c;
-
-	if (!f)
-		return -1;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
 int main(void)
 {
 	struct coro_loop_opts o = { .stack_size = 8192, .guard_mprotect = 1 };
@@ -70,7 +57,7 @@ int main(void)
 	if (err == -ENOSYS || err == -EPERM)
 		T_SKIP("io_uring unavailable (%s)", strerror(-err));
 	T_ASSERT(err == 0, "loop__new: %s", strerror(-err));
-	floor = count_maps();
+	floor = proc_map_count();
 	for (long i = 0; i < max; i++) {	/* more than can ever fit */
 		err = coro__spawn(l, short_sleep, NULL, NULL, NULL);
 		if (err)
@@ -78,7 +65,7 @@ int main(void)
 		spawned++;
 	}
 	T_ASSERT(err == -ENOMEM, "spawn at the limit gave %d (%s), want -ENOMEM", err, strerror(-err));
-	maps = count_maps();
+	maps = proc_map_count();
 	loop__stats(l, &st);
 	printf("max_map_count %ld: %ld coroutines before ENOMEM, %ld mappings (%ld before), guard=%s\n",
 	       max, spawned, maps, floor, st.guard_madvise ? "madvise" : "mprotect");
@@ -93,11 +80,11 @@ int main(void)
 	 * way (this used a freed free list once) and the map count is unchanged. */
 	for (int i = 0; i < 3; i++)
 		T_ASSERT(coro__spawn(l, short_sleep, NULL, NULL, NULL) == -ENOMEM, "spawn again %d", i);
-	T_ASSERT(count_maps() == maps, "mappings changed after failed spawns: %ld -> %ld", maps,
-		 count_maps());
+	T_ASSERT(proc_map_count() == maps, "mappings changed after failed spawns: %ld -> %ld", maps,
+		 proc_map_count());
 	T_ASSERT(loop__run(l) == 0, "run");
 	T_ASSERT(done == spawned, "%ld of %ld coroutines ran", done, spawned);
 	loop__free(l);
-	T_ASSERT(count_maps() < floor + 16, "stacks not unmapped: %ld mappings", count_maps());
+	T_ASSERT(proc_map_count() < floor + 16, "stacks not unmapped: %ld mappings", proc_map_count());
 	return T_EXIT_PASS;
 }

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "trace/probe.h"
+#include "trace/trace.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102	/* Linux 6.13 */
@@ -56,23 +57,6 @@ static int silent(enum libbpf_print_level l, const char *f, va_list ap)
 {
 	(void)l, (void)f, (void)ap;
 	return 0;
-}
-
-static bool have_caps(void)
-{
-	/* Effective CAP_BPF (39) + CAP_PERFMON (38), or CAP_SYS_ADMIN, read
-	 * from /proc so we need no libcap. */
-	char line[256];
-	unsigned long long eff = 0;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff & (1ULL << 21)) || ((eff & (1ULL << 39)) && (eff & (1ULL << 38)));
 }
 
 /* ---- sched_info (run-queue latency) ----
@@ -263,7 +247,7 @@ int cmd_doctor(int argc, char **argv)
 	}
 	libbpf_set_print(silent);
 
-	priv = geteuid() == 0 || have_caps();
+	priv = geteuid() == 0 || trace_privileged();
 	report(priv ? OK : WARN, "privileges", priv ? "root or CAP_BPF+CAP_PERFMON" : "unprivileged",
 	       "run 'sudo corolab doctor' (and trace) for the BPF checks");
 

@@ -144,6 +144,21 @@ out:
 	return err;
 }
 
+/* Stints opened by a fault or syscall: counted by faults.bpf.c in the
+ * per-CPU cpu_counts, not in the totals.  0 if unreadable (a diagnostic). */
+static unsigned long long sum_repaired(struct schedtrace *s, int ncpu)
+{
+	struct cpu_counts *cc = calloc(ncpu, sizeof(*cc));
+	unsigned long long n = 0;
+	unsigned int zero = 0;
+
+	if (cc && !bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_counts), &zero, cc))
+		for (int c = 0; c < ncpu; c++)
+			n += cc[c].repaired;
+	free(cc);
+	return n;
+}
+
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot)
 {
 	int fd = bpf_map__fd(s->maps.threads);
@@ -176,19 +191,7 @@ int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct sch
 		for (size_t i = 0; i < sizeof(*tot) / sizeof(*dst); i++)
 			dst[i] += src[i];
 	}
-	/* Not in the per-CPU totals: faults.bpf.c counts it in cpu_counts. */
-	{
-		struct cpu_counts *cc = calloc(ncpu, sizeof(*cc));
-
-		if (!cc) {
-			free(pc);
-			return -ENOMEM;
-		}
-		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.cpu_counts), &zero, cc))
-			for (int c = 0; c < ncpu; c++)
-				tot->stints_repaired += cc[c].repaired;
-		free(cc);
-	}
+	tot->stints_repaired = sum_repaired(s, ncpu);
 	/* runq_max_ns was summed with the rest: redo it as a max. */
 	tot->runq_max_ns = 0;
 	for (int c = 0; c < ncpu; c++)

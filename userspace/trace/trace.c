@@ -305,29 +305,24 @@ static char proc_first(pid_t pid, const char *name, char *line, size_t len)
  * in after attach (seen in CI: the command's whole start-up, ~360 syscalls
  * and ~500 faults, not charged; the pre-attach snapshot is off too).
  * /proc/PID/syscall answers with the syscall only once the kernel found the
- * task off the CPU and dequeued (wait_task_inactive), else "running". */
+ * task off the CPU and dequeued (wait_task_inactive), else "running"; where
+ * it cannot be read, the stat state is all there is. */
 static void wait_blocked(pid_t pid)
 {
 	struct timespec tick = { 0, 50000 };
 	char line[256];
 
 	for (int i = 0; i < 40000; i++) {
-		char c = proc_first(pid, "syscall", line, sizeof(line));
-		char *p;
+		char state = 0, c;
+		const char *p;
 
-		if (c >= '0' && c <= '9')
-			return;		/* blocked in a syscall (the barrier's read) */
-		if (!c) {
-			/* No /proc/PID/syscall (or gone): fall back to stat. */
-			if (!proc_first(pid, "stat", line, sizeof(line)))
-				return;
-			p = strrchr(line, ')');
-			if (!p || p[1] != ' ' || p[2] == 'S' || p[2] == 'Z')
-				return;
-		} else if (proc_first(pid, "stat", line, sizeof(line)) &&
-			   (p = strrchr(line, ')')) && p[1] == ' ' && p[2] == 'Z') {
-			return;		/* died before the barrier */
-		}
+		if (proc_first(pid, "stat", line, sizeof(line)) && (p = strrchr(line, ')')) && p[1] == ' ')
+			state = p[2];
+		if (!state || state == 'Z')
+			return;		/* gone, or died before the barrier */
+		c = proc_first(pid, "syscall", line, sizeof(line));
+		if (c ? c >= '0' && c <= '9' : state == 'S')
+			return;		/* blocked (in the barrier's read) */
 		nanosleep(&tick, NULL);
 	}
 }

@@ -78,8 +78,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 const char *trace_attach_mode(void);
 
 /* Whether this process holds what loading BPF tracers takes (CAP_SYS_ADMIN,
- * or CAP_BPF with CAP_PERFMON, in its effective set): tells an -EPERM/-EACCES
- * from missing privileges apart from a program the kernel refused. */
+ * or CAP_BPF with CAP_PERFMON, in its effective set; read from /proc, so no
+ * libcap): tells an -EPERM/-EACCES from missing privileges apart from a
+ * program the kernel refused.  doctor's privileges line uses it too. */
 bool trace_privileged(void);
 
 #endif

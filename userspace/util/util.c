@@ -147,6 +147,20 @@ int proc_fd_count(void)
 	return n - 1;	/* the DIR's own descriptor */
 }
 
+long proc_map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -errno;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];

@@ -18,6 +18,7 @@ int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* /proc/self/status fields, in kB / count; -errno if unreadable. */
 int proc_status_field(const char *field, long *out);	/* "VmRSS", "VmHWM", "Threads" */
 int proc_fd_count(void);	/* open descriptors of this process */
+long proc_map_count(void);	/* mappings of this process (/proc/self/maps lines) */
 
 /* Write JSON to path atomically (path.tmp.PID + fsync + rename), or to
  * stdout when path is "-".  Never leaves a truncated file at path. */

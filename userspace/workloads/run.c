@@ -146,20 +146,6 @@ void workload_add_exec(json_t *out, const struct exec_result *r)
 		json_object_set_new(out, "wall_s", json_real(ns_to_s(r->wall_ns)));
 }
 
-static long count_lines(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long n = 0;
-	int c;
-
-	if (!f)
-		return -1;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
 /* Coroutines mode failed with ENOMEM: the stacks ran out of mappings or of
  * memory.  With mprotect guard pages each stack is two mappings (stack.c),
  * so a pool that ended within a few mappings of vm.max_map_count hit that
@@ -170,7 +156,7 @@ static void coro_enomem_message(json_t *out, long tasks)
 	json_t *co = json_object_get(out, "coro");
 	long long made = json_integer_value(json_object_get(co, "spawned"));
 	bool madvise = json_is_true(json_object_get(co, "guard_madvise"));
-	long max = -1, own = count_lines("/proc/self/maps");
+	long max = -1, own = proc_map_count();
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
 
 	if (f) {
