@@ -104,9 +104,12 @@ static __always_inline struct faults_thread *fthread_get(u32 tid, u32 tgid)
  * so they do not nest on a CPU. */
 static __always_inline int count_on_cpu(int what, u64 regs)
 {
-	struct cpu_counts *c = cpu_counts_get();
+	struct cpu_counts *c;
 	u64 cur, id;
 
+	if (targ_hooks_only)
+		return 0;
+	c = cpu_counts_get();
 	if (!c)
 		return 0;
 	c->n[what]++;
@@ -148,7 +151,7 @@ static __always_inline int on_submit(struct io_kiocb *req)
 	struct faults_thread *t;
 	u64 ctx;
 
-	if (!current_traced(&owner.tid, &owner.tgid))
+	if (targ_hooks_only || !current_traced(&owner.tid, &owner.tgid))
 		return 0;
 	ctx = (u64)BPF_CORE_READ(req, ctx);
 	bpf_map_update_elem(&ring_owners, &ctx, &owner, BPF_ANY);
@@ -164,6 +167,8 @@ static __always_inline int on_complete(void *ring)
 	struct ring_owner *owner;
 	struct faults_thread *t;
 
+	if (targ_hooks_only)
+		return 0;
 	owner = bpf_map_lookup_elem(&ring_owners, &key);
 	if (!owner) {
 		u32 tid, tgid;

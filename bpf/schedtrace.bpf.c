@@ -364,13 +364,17 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				     struct task_struct *next, unsigned int prev_state,
 				     const bool btf)
 {
-	u32 prev_tgid = RD(btf, prev, tgid), next_tgid = RD(btf, next, tgid);
+	u32 prev_tgid, next_tgid;
 	struct cpu_counts *c;
 	bool prev_in, next_in;
 	struct schedtrace_thread *t;
 	u32 prev_tid, next_tid;
 	u64 clk = 0, now = 0;
 
+	if (targ_hooks_only)
+		return 0;
+	prev_tgid = RD(btf, prev, tgid);
+	next_tgid = RD(btf, next, tgid);
 	/* The filter first: on a busy machine most switches are not ours.
 	 * pid 0 is the idle task of every CPU: never part of a traced set
 	 * (tgid 0's bit is never set). */
@@ -492,7 +496,7 @@ static __always_inline int on_wakeup_new(struct task_struct *p, const bool btf)
 	u32 tgid = RD(btf, p, tgid);
 	struct schedtrace_totals *g;
 
-	if (!tgid_traced(tgid))
+	if (targ_hooks_only || !tgid_traced(tgid))
 		return 0;
 	thread_get(p, RD(btf, p, pid), tgid, btf);
 	g = totals_get();
@@ -557,7 +561,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	u32 ctid = BPF_CORE_READ(child, pid), ctgid = BPF_CORE_READ(child, tgid);
 	struct schedtrace_totals *g;
 
-	if (!tgid_traced(ptgid))
+	if (targ_hooks_only || !tgid_traced(ptgid))
 		return 0;
 	g = totals_get();
 	if (ctgid != ptgid) {
@@ -583,7 +587,7 @@ static __always_inline int on_rename(struct task_struct *p)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 
-	if (tid != tgid || !tgid_traced(tgid) || !comm_excluded(p))
+	if (targ_hooks_only || tid != tgid || !tgid_traced(tgid) || !comm_excluded(p))
 		return 0;
 	exclude(tgid);
 	return 0;
@@ -594,7 +598,7 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct schedtrace_thread *t;
 
-	if (!tgid_traced(tgid))
+	if (targ_hooks_only || !tgid_traced(tgid))
 		return 0;
 	t = thread_get(p, tid, tgid, btf);
 	if (!t)
@@ -633,7 +637,7 @@ static __always_inline int on_migrate(struct task_struct *p, const bool btf)
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct schedtrace_thread *t;
 
-	if (!tgid_traced(tgid))
+	if (targ_hooks_only || !tgid_traced(tgid))
 		return 0;
 	t = thread_get(p, tid, tgid, btf);
 	if (t)

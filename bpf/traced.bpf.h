@@ -9,6 +9,11 @@
 #define EEXIST 17	/* vmlinux.h carries no errno values */
 #endif
 
+/* --hooks-only: every program returns at once (the verifier drops the
+ * rest as dead code), so a run measures what attaching the hooks costs by
+ * itself, the floor under any program body (scripts/bench-trace.sh). */
+const volatile bool targ_hooks_only = false;
+
 /* A bitmap of traced tgids, 64 per array element: bit (tgid & 63) of element
  * tgid >> 6.  Not a hash map: every sched_switch and every system call on the
  * machine asks "is this task traced?", and an array lookup is inlined by the

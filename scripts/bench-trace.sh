@@ -3,9 +3,11 @@
 # The tracer's overhead (issue 4), measured on this machine in one run:
 #   switch-threads    `corolab run switch --mode threads`, ns_per_switch, traced
 #                     vs untraced: the worst case (two sched_switch events and
-#                     ~3 syscalls per ~2 µs switch; sched_wakeup is not hooked)
+#                     ~1.6 syscalls per ~2 µs switch; sched_wakeup is not hooked)
 #                                                                 goal <= 10%
 #   (nosys)           the same traced with --no-syscalls: reference only
+#   (hooks)           the same with --hooks-only (the same hooks, empty
+#                     programs): the floor no program body can go under
 #   sleep-threads     the write-up's 10 x 1 s sleep test, wall_s  goal <= 2%
 #   sleep-coroutines  the same, coroutines                        goal <= 2%
 #   http-coroutines   the write-up's 50 requests to /delay/{1,2,3} against a
@@ -84,6 +86,7 @@ one() {
 	plain) "$@" >"$TMP/out" 2>&1 ;;
 	traced) "$COROLAB" trace --json "$TMP/trace.json" -- "$@" >"$TMP/out" 2>&1 ;;
 	nosys) "$COROLAB" trace --no-syscalls --json "$TMP/trace.json" -- "$@" >"$TMP/out" 2>&1 ;;
+	hooks) "$COROLAB" trace --hooks-only --json "$TMP/trace.json" -- "$@" >"$TMP/out" 2>&1 ;;
 	perf) perf sched record -q -o "$TMP/perf.data" -- "$@" >"$TMP/out" 2>&1
 	      rm -f "$TMP/perf.data" "$TMP/perf.data.old" ;;
 	esac
@@ -122,6 +125,7 @@ measure() {
 		[ "$v" = traced ] && traced_pct=$pct
 		[ "$v" = perf ] && perf_pct=$pct
 		[ "$v" = nosys ] && echo "bench: trace-overhead $name-no-syscalls ${pct:-n/a}% (no goal: \`trace --no-syscalls\`, for reference)"
+		[ "$v" = hooks ] && echo "bench: trace-overhead $name-hooks-only ${pct:-n/a}% (no goal: \`trace --hooks-only\`, the same hooks with empty programs: the floor under the programs' bodies)"
 	done
 	if [ -z "${traced_pct:-}" ]; then
 		echo "bench: trace-overhead $name n/a (goal <= $goal%) BELOW GOAL (runs failed)"
@@ -147,10 +151,11 @@ echo "bench-trace: $(uname -r), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]
 	"load $(cut -d' ' -f1-3 /proc/loadavg), $REPEATS repeats$([ "$QUICK" = 1 ] && echo ', quick')"
 
 SW=("$COROLAB" run switch --mode threads --tasks "$SWITCH_TASKS" -q --json "$TMP/run.json")
-# nosys: the same with --no-syscalls (for reference; the goal is for the default).
-variants="plain traced nosys"
+# nosys: the same with --no-syscalls; hooks: with --hooks-only (every hook
+# attached, every program empty).  For reference; the goal is for the default.
+variants="plain traced nosys hooks"
 if command -v perf >/dev/null && perf sched record -q -o "$TMP/perf.data" -- true >/dev/null 2>&1; then
-	variants="plain traced nosys perf"
+	variants="plain traced nosys hooks perf"
 else
 	echo "bench: trace-overhead perf-sched skipped: perf missing or cannot record sched events"
 fi

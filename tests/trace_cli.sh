@@ -53,6 +53,39 @@ PY
 [ "$(wc -l <"$tmp/t.csv")" -gt 2 ] || fail "timeline empty"
 echo "json + timeline: ok"
 
+# --hooks-only: the same hooks attached, each program empty; nothing counted,
+# every reconciliation n/a (never a mismatch), the command runs as usual.
+if command -v bpftool >/dev/null; then
+	"$COROLAB" trace --hooks-only --json "$tmp/h.json" -- sh -c 'sleep 0.5; exit 3' >"$tmp/hout" &
+	hp=$!
+	sleep 0.25
+	hids=$(cat /proc/"$hp"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+	nsw=0
+	for id in $hids; do
+		# An empty program: a dozen instructions (its arguments, the flag
+		# test, return 0), where the real ones have hundreds.
+		n=$(bpftool prog dump xlated id "$id" 2>/dev/null | grep -c '^ *[0-9]*:')
+		name=$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\).*/\1/p')
+		case $name in sched_switch*|sys_enter*)
+			nsw=$((nsw + 1))
+			[ "$n" -le 16 ] || fail "--hooks-only: $name has $n instructions" ;;
+		esac
+	done
+	wait "$hp"; rc=$?
+	[ $rc -eq 3 ] || fail "--hooks-only: exit $rc, wanted the command's 3"
+	[ "$nsw" -eq 2 ] || fail "--hooks-only: found $nsw of sched_switch/sys_enter among '$hids'"
+	grep -q 'hooks-only: every hook' "$tmp/hout" || fail "--hooks-only summary: $(cat "$tmp/hout")"
+	python3 - "$tmp/h.json" <<'PY' || fail "--hooks-only JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["hooks_only"] is True
+assert d["totals"]["ctx_switches"] == {"voluntary": 0, "involuntary": 0}, d["totals"]
+for k, r in d["reconcile"].items():
+    assert r["ok"] is None and "hooks-only" in r["note"], (k, r)
+PY
+	echo "hooks-only: ok"
+fi
+
 # -p attaches to a running process: it sleeps in a loop, we watch 0.3 s.
 ( for i in $(seq 200); do sleep 0.01; done ) &
 bg=$!

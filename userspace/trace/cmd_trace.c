@@ -81,6 +81,8 @@ static void usage(FILE *f)
 "                     on the machine): lower overhead, syscalls not counted\n"
 "  --raw-tp           load the raw_tp programs even where tp_btf works (the\n"
 "                     fallback for kernels without BTF tracepoints; slower)\n"
+"  --hooks-only       attach every hook with an empty program: counts nothing,\n"
+"                     measures what the hooks alone cost (the overhead floor)\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -201,6 +203,11 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		fprintf(f, ": exit %lld", (long long)json_integer_value(es));
 	fprintf(f, ", %.3f s%s\n\n", json_real_value(json_object_get(tr, "wall_s")),
 		json_is_true(json_object_get(tr, "partial")) ? " (interrupted: partial)" : "");
+	if (json_is_true(json_object_get(tr, "hooks_only"))) {
+		fprintf(f, "  --hooks-only: every hook was attached with a program that returns at once;\n"
+			   "  nothing was counted (the run's own figures show what the hooks alone cost)\n\n");
+		return;
+	}
 
 	fprintf(f, "  %-20s %14s %14s   %s\n", "", "bpf", "kernel", "reconcile");
 	print_row(f, "voluntary switches", json_object_get(rec, "voluntary"), "(within 3)");
@@ -273,6 +280,7 @@ int cmd_trace(int argc, char **argv)
 		{ "exclude-comm", required_argument, NULL, 'C' },
 		{ "no-syscalls", no_argument, NULL, 'S' },
 		{ "raw-tp", no_argument, NULL, 'R' },
+		{ "hooks-only", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -346,6 +354,7 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'S': o.no_syscalls = true; break;
 		case 'R': o.raw_tp = true; break;
+		case 'H': o.hooks_only = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");

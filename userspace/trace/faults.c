@@ -19,7 +19,8 @@ static bool optional_prog(const char *name)
 	return !strncmp(name, "io_uring_", 9);
 }
 
-int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls)
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls,
+		 bool hooks_only)
 {
 	struct bpf_program *prog;
 	struct faults *f;
@@ -28,6 +29,7 @@ int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd
 	f = faults__open();
 	if (!f)
 		return -errno ? -errno : -ENOMEM;
+	f->rodata->targ_hooks_only = hooks_only;
 	err = bpf_map__reuse_fd(f->maps.traced_tgids, traced_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(f->maps.cpu_counts, counts_fd);

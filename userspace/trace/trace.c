@@ -131,11 +131,12 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 	err = schedtrace_setup(&tr->st, &(struct schedtrace_opts){
 		.use_btf = btf, .timeline = o->timeline_path != NULL, .ringbuf_bytes = rb_bytes,
 		.exclude_pids = o->exclude_pids, .n_exclude_pids = o->n_exclude_pids,
-		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms });
+		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms,
+		.hooks_only = o->hooks_only });
 	if (err)
 		return err;
 	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), schedtrace_counts_fd(tr->st),
-			  !o->no_syscalls);
+			  !o->no_syscalls, o->hooks_only);
 	if (err == -EPERM)
 		return err;
 	if (err) {
@@ -346,7 +347,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	unsigned long long ios = 0, ioc = 0, delay = 0, runq_exited = 0, wake_exited = 0, nexited = 0;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
-	const char *na = !run->ru ? "n/a (no wait4 rusage with -p)" :
+	const char *na = o->hooks_only ? "n/a (--hooks-only: nothing counted)" :
+			 !run->ru ? "n/a (no wait4 rusage with -p)" :
 			 run->excluded ? "n/a (excluded tasks are in the kernel's counts)" : NULL;
 
 	threads = json_array();
@@ -405,6 +407,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	root = json_pack("{s:s,s:o,s:i,s:b,s:f,s:s}",
 			 "schema", "corolab.trace/1", "command", cmd, "pid", (int)run->pid,
 			 "partial", run->partial, "wall_s", run->wall_s, "attach", tr->mode);
+	if (o->hooks_only)
+		json_object_set_new(root, "hooks_only", json_true());
 	json_object_set_new(root, "exit_status",
 			    run->exit_status >= 0 ? json_integer(run->exit_status) : json_null());
 	json_object_set_new(root, "totals", json_pack(
@@ -477,7 +481,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			 "kernel_pre_attach", (json_int_t)run->pre.run_delay_ns, "clock", "rq",
 			 "wakeups", (json_int_t)wake_exited, "tolerance", "5%");
 	delay -= delay >= run->pre.run_delay_ns ? run->pre.run_delay_ns : delay;
-	if (run->excluded) {
+	if (run->excluded || o->hooks_only) {
 		json_object_set_new(runq, "ok", json_null());
 		json_object_set_new(runq, "note", json_string(na));
 	} else if (wake_exited >= TRACE_RUNQ_MIN_WAKEUPS) {

@@ -38,6 +38,11 @@ struct trace_opts {
 	/* Load the raw_tp twins even where tp_btf works: the fallback older
 	 * kernels take, kept testable here. */
 	bool raw_tp;
+	/* Attach every hook with a program that returns at once: what the
+	 * hooks cost by themselves, the floor under the programs' bodies.
+	 * Nothing is counted; the JSON says "hooks_only": true and every
+	 * reconciliation n/a.  A measuring aid (scripts/bench-trace.sh). */
+	bool hooks_only;
 	/* Never count these processes (nor what they fork); e.g. a server the
 	 * command talks to.  A pid matches a process (tgid) at fork, or a
 	 * thread by tid at collection (its events still reach the global

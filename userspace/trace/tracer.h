@@ -47,6 +47,7 @@ struct schedtrace_opts {
 	int n_exclude_pids;		/* at most SCHEDTRACE_MAX_EXCLUDE used */
 	const char *const *exclude_comms;	/* comms whose exec leaves the set */
 	int n_exclude_comms;
+	bool hooks_only;		/* programs return at once (trace_opts) */
 };
 
 /* schedtrace.c: open, choose tp_btf/raw_tp twins, size the ring buffer and
@@ -65,7 +66,8 @@ void schedtrace_free(struct schedtrace *s);
  * by fd (the faults and syscalls it counts land in schedtrace's records).
  * Optional hooks (io_uring) that fail to attach are left out; *missing names
  * them. */
-int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls);
+int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls,
+		 bool hooks_only);
 int faults_attach_all(struct faults *f, const char **missing);
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
 void faults_free(struct faults *f);
