@@ -16,6 +16,12 @@
  * paid at the limit only: a refused spawn costs up to 14 tries (~16k
  * mprotect calls, each try undone with one munmap), a few milliseconds.
  *
+ * One madvise per guard page was most of a coroutine's creation cost
+ * (106k calls for 100k coroutines; 770 ns each here), so a chunk's guards
+ * go in batches of up to IOV_MAX ranges through process_madvise() on our
+ * own pidfd (any advice is allowed on the caller's own mm since Linux 6.13;
+ * 480 ns a guard).  Where it is refused, one madvise per guard as before.
+ *
  * Chunks grow geometrically (64, 128, ... 8192 slots) so small programs map
  * little and large ones make few mmap calls.  Stacks are never unmapped
  * before stack_pool__destroy: a pool sized for a peak stays that size, and
@@ -24,8 +30,11 @@
 #include "coro/stack.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -46,7 +55,8 @@ int stack_pool__init(struct stack_pool *p, size_t stack_size, int force_mprotect
 
 	if (page <= 0)
 		return -EINVAL;
-	*p = (struct stack_pool){ .page = (size_t)page, .guard_madvise = force_mprotect ? 0 : -1 };
+	*p = (struct stack_pool){ .page = (size_t)page, .guard_madvise = force_mprotect ? 0 : -1,
+				  .guard_batch = -1 };
 	p->stack_size = (stack_size + p->page - 1) / p->page * p->page;
 	if (p->stack_size < 2 * p->page)
 		p->stack_size = 2 * p->page;
@@ -67,10 +77,68 @@ static int install_guard(struct stack_pool *p, char *addr)
 	return mprotect(addr, p->page, PROT_NONE) ? -errno : 0;
 }
 
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+#define GUARD_BATCH (IOV_MAX < 1024 ? IOV_MAX : 1024)
+
+/* MADV_GUARD_INSTALL on the guard pages of slots [0, nslots) of a chunk
+ * whose slots are slot_len apart, GUARD_BATCH at a time, with one
+ * process_madvise() each.  Returns how many guards went in (a prefix); the
+ * caller installs the rest one by one (which also learns whether the kernel
+ * has guard regions at all, when this could not tell). */
+static unsigned install_guards_batched(struct stack_pool *p, char *base, size_t slot_len,
+				       unsigned nslots)
+{
+#if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
+	struct iovec v[GUARD_BATCH];
+	unsigned done = 0;
+	int pidfd;
+
+	if (p->guard_batch == 0 || p->guard_madvise == 0 || nslots < 2)
+		return 0;
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0) {
+		p->guard_batch = 0;
+		return 0;
+	}
+	while (done < nslots) {
+		unsigned n = nslots - done < GUARD_BATCH ? nslots - done : GUARD_BATCH;
+		long r;
+
+		for (unsigned k = 0; k < n; k++) {
+			v[k].iov_base = base + (size_t)(done + k) * slot_len;
+			v[k].iov_len = p->page;
+		}
+		r = syscall(SYS_process_madvise, pidfd, v, (size_t)n, MADV_GUARD_INSTALL, 0u);
+		if (r < 0) {
+			/* EINVAL/EPERM: a kernel that restricts the advice
+			 * process_madvise takes; ENOMEM: left to the one-by-one
+			 * path, which reports it. */
+			if (errno == EINVAL || errno == EPERM || errno == ENOSYS)
+				p->guard_batch = 0;
+			break;
+		}
+		p->guard_batch = p->guard_madvise = 1;
+		if ((size_t)r != (size_t)n * p->page) {
+			done += (unsigned)((size_t)r / p->page);	/* whole ranges only */
+			break;
+		}
+		done += n;
+	}
+	close(pidfd);
+	return done;
+#else
+	(void)p, (void)base, (void)slot_len, (void)nslots;
+	return 0;
+#endif
+}
+
 static int pool_grow(struct stack_pool *p, unsigned nslots)
 {
 	size_t slot_len = p->page + p->stack_size;
 	struct stack_chunk *c;
+	unsigned done;
 	int err;
 
 	c = calloc(1, sizeof(*c));
@@ -93,7 +161,8 @@ static int pool_grow(struct stack_pool *p, unsigned nslots)
 	c->nslots = nslots;
 	/* Every guard first: a chunk that fails half way (ENOMEM at
 	 * vm.max_map_count) must leave nothing on the free list. */
-	for (unsigned i = nslots; i-- > 0;) {
+	done = install_guards_batched(p, c->base, slot_len, nslots);
+	for (unsigned i = nslots; i-- > done;) {
 		err = install_guard(p, c->base + (size_t)i * slot_len);
 		if (err) {
 			munmap(c->base, c->len);

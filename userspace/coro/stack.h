@@ -29,6 +29,7 @@ struct stack_pool {
 	uint64_t nslots;		/* slots carved so far */
 	uint64_t bytes_mapped;
 	int guard_madvise;		/* -1 unknown, 1 MADV_GUARD_INSTALL works, 0 mprotect */
+	int guard_batch;		/* -1 unknown, 1 process_madvise batches work, 0 not */
 };
 
 int stack_pool__init(struct stack_pool *p, size_t stack_size, int force_mprotect);
