@@ -33,6 +33,20 @@ for r in rs:
     assert set(r["failures"]) == {"refused", "timeout", "http_status", "reset", "other"}
 PY
 
+# More than 1,024 concurrent transfers: spread over several curl multi
+# handles on the one loop (3 here); then 2,000 workers making two requests
+# each on their kept-alive connections.  All succeed, one OS thread.
+"$C" run http --mode coroutines --tasks 2500 --url "http://127.0.0.1:$port/delay/0.2" \
+	--json "$tmp/c.json" -q >"$tmp/c.txt" 2>&1 || fail "2,500 concurrent: $(cat "$tmp/c.txt")"
+"$C" run http --mode coroutines --tasks 4000 --workers 2000 --url "http://127.0.0.1:$port/get?i={i}" \
+	--json "$tmp/w.json" -q >"$tmp/w.txt" 2>&1 || fail "2,000 workers: $(cat "$tmp/w.txt")"
+python3 - "$tmp/c.json" "$tmp/w.json" <<'PY' || fail "concurrent runs"
+import json, sys
+for f, n in ((sys.argv[1], 2500), (sys.argv[2], 4000)):
+    r = json.load(open(f))
+    assert r["ok"] == n and r["failed"] == 0 and r["os_threads"] == 1, (f, r["ok"], r["failures"])
+PY
+
 kill -INT "$pid"
 wait "$pid"
 rc=$?

@@ -28,6 +28,15 @@
 #define URL_MAX 2048
 #define HTTP_FD_SLACK 64	/* descriptors besides the sockets: curl, io_uring, libs */
 
+/* Coroutine workers per curl multi handle.  curl 7.88 keeps a multi's
+ * sockets in a hash of 911 buckets, fixed, and looks a socket up on every
+ * socket action: with 10,000 sockets in one multi each lookup walked ~11
+ * entries through cold memory, 5% of the client's CPU in a 10k run (perf).
+ * Workers are spread over ceil(workers / 1024) multis on the same loop,
+ * each with its own socket callback and timer: ~1 socket per bucket.  A
+ * worker stays on one multi, so its connection is reused as before. */
+#define MULTI_SHARD 1024
+
 struct fetch_result {
 	double latency_s;
 	uint64_t bytes;
@@ -42,7 +51,8 @@ struct http_ctx {
 	struct curl_slist *resolve;
 	struct curl_slist *close_hdr;	/* "Connection: close", for one-shot transfers */
 	/* coroutines mode */
-	struct cmulti *multi;
+	struct cmulti **multis;	/* nmulti shards; worker w uses multis[w % nmulti] */
+	long nmulti;
 	struct fetch_result *results;
 	long tasks, next;
 	bool one_shot;		/* one request per coroutine: keep no connection */
@@ -122,7 +132,8 @@ static double now_s(void)
  * curl's search for a reusable connection (fresh): the search walks every
  * connection to the host, O(N) per transfer and O(N^2) for N concurrent
  * first requests (10,000 of them spent seconds there). */
-static int fetch(struct http_ctx *c, CURL *e, long i, struct fetch_result *r, bool fresh)
+static int fetch(struct http_ctx *c, struct cmulti *m, CURL *e, long i, struct fetch_result *r,
+		 bool fresh)
 {
 	char url[URL_MAX];
 	double t0;
@@ -149,7 +160,7 @@ static int fetch(struct http_ctx *c, CURL *e, long i, struct fetch_result *r, bo
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->one_shot ? c->close_hdr : NULL);
 	t0 = now_s();
 	if (exec_in_coroutine())
-		rc = cmulti__perform(c->multi, e);
+		rc = cmulti__perform(m, e);
 	else
 		rc = (int)curl_easy_perform(e);
 	r->latency_s = now_s() - t0;
@@ -213,14 +224,21 @@ static int exec_task(void *ctx, long i, void *result)
 								 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			;
 	}
-	return fetch(c, e, i, r, fresh);
+	return fetch(c, NULL, e, i, r, fresh);
 }
 
 /* ---- coroutines: our own loop -------------------------------------------- */
 
+struct coro_worker_arg {
+	struct http_ctx *c;
+	long n;
+};
+
 static int coro_worker(void *arg)
 {
-	struct http_ctx *c = arg;
+	struct coro_worker_arg *wa = arg;
+	struct http_ctx *c = wa->c;
+	struct cmulti *m = c->multis[wa->n % c->nmulti];
 	CURL *e = curl_easy_init();
 	bool fresh = true;
 	long i;
@@ -228,7 +246,7 @@ static int coro_worker(void *arg)
 	if (!e)
 		return -ENOMEM;
 	while ((i = c->next++) < c->tasks) {
-		fetch(c, e, i, &c->results[i], fresh);
+		fetch(c, m, e, i, &c->results[i], fresh);
 		fresh = false;
 	}
 	curl_easy_cleanup(e);
@@ -245,15 +263,20 @@ static int coro_main(void *arg)
 {
 	struct coro_main_arg *a = arg;
 	struct coro **w = calloc((size_t)a->workers, sizeof(*w));
+	struct coro_worker_arg *wa = calloc((size_t)a->workers, sizeof(*wa));
 	long n = 0, th;
 
-	if (!w) {
+	if (!w || !wa) {
+		free(w);
+		free(wa);
 		a->err = -ENOMEM;
 		return 0;
 	}
-	for (; n < a->workers; n++)
-		if ((a->err = coro__spawn(loop__current(), coro_worker, a->c, "http", &w[n])))
+	for (; n < a->workers; n++) {
+		wa[n] = (struct coro_worker_arg){ .c = a->c, .n = n };
+		if ((a->err = coro__spawn(loop__current(), coro_worker, &wa[n], "http", &w[n])))
 			break;
+	}
 	if (a->err)
 		a->c->tasks = 0;	/* the spawned ones stop at once */
 	for (long k = 0; k < n; k++)
@@ -262,8 +285,10 @@ static int coro_main(void *arg)
 	 * started resolver threads by now), then let the loop end. */
 	if (!proc_status_field("Threads", &th))
 		a->c->peak_threads = th;
-	cmulti__shutdown(a->c->multi);
+	for (long k = 0; k < a->c->nmulti; k++)
+		cmulti__shutdown(a->c->multis[k]);
 	free(w);
+	free(wa);
 	return 0;
 }
 
@@ -285,7 +310,13 @@ static int run_coroutines(struct http_ctx *c, long tasks, long workers, struct e
 	err = loop__new(&l, &lo);
 	if (err)
 		return err;
-	err = cmulti__new(&c->multi, l);
+	c->nmulti = (a.workers + MULTI_SHARD - 1) / MULTI_SHARD;
+	if (c->nmulti < 1)
+		c->nmulti = 1;
+	c->multis = calloc((size_t)c->nmulti, sizeof(*c->multis));
+	err = c->multis ? 0 : -ENOMEM;
+	for (long k = 0; !err && k < c->nmulti; k++)
+		err = cmulti__new(&c->multis[k], l);
 	if (!err && a.workers)
 		err = coro__spawn(l, coro_main, &a, "http-main", NULL);
 	t0 = coro__now_ns();
@@ -304,8 +335,11 @@ static int run_coroutines(struct http_ctx *c, long tasks, long workers, struct e
 			r->failed++;
 	}
 	loop__free(l);
-	cmulti__free(c->multi);
-	c->multi = NULL;
+	for (long k = 0; c->multis && k < c->nmulti; k++)
+		if (c->multis[k])
+			cmulti__free(c->multis[k]);
+	free(c->multis);
+	c->multis = NULL;
 	return err;
 }
 
