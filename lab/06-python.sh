@@ -72,7 +72,7 @@ py_once() { # py_once TRACED OUT LOG WORKLOAD MODE ARGS... -> exit status
 	return "$rc"
 }
 
-py_run() { # py_run LABEL FILE WORKLOAD MODE [ARGS...], REPEAT times
+py_run() { # py_run LABEL FILE WORKLOAD MODE [ARGS...]: queued, REPEAT times
 	local label=$1 file=$2
 	shift 2
 	lab_repeat "$label" "$file" py_once "$@"
@@ -118,11 +118,13 @@ if lab_server_start; then
 	for mode in sequential threads coroutines processes; do
 		py_run "py http $mode" "py-http-$mode" http "$mode" --url "$LAB_URL" --delay-scale "$scale"
 	done
+	lab_flush	# every queued run, in rounds, while the server is up
 	lab_server_stop
 else
 	LAB_FAILURES=$((LAB_FAILURES + 1))
 	echo "py http: corolab serve did not start; http runs skipped" >>"$EXP_DIR/NOTES.txt"
 fi
+lab_flush
 
 # The write-up's program itself: once, full scale only (it takes ~40 s).
 if [ "$QUICK" -eq 0 ]; then

@@ -7,9 +7,18 @@
 #                                decide trace vs plain, create the result dirs
 #   lab_plan N                   number of runs it will make (for "[i/N]")
 #   lab_run LABEL FILE WORKLOAD MODE [ARGS...]   one measurement x REPEAT
-#   lab_repeat LABEL FILE ONCE [ARGS...]         the same loop for another
-#                                kind of measurement (06-python: py_once)
-#   lab_finish                   exit status: 0, or 1 if a run failed
+#   lab_repeat LABEL FILE ONCE [ARGS...]         the same for another kind of
+#                                measurement (06-python: py_once)
+#   lab_flush                    run what lab_run/lab_repeat queued, in rounds
+#   lab_finish                   flush; exit status: 0, or 1 if a run failed
+#
+# Repeats are interleaved: lab_run and lab_repeat only queue, and lab_flush
+# (or lab_finish) runs round 1 of every queued measurement, then round 2, and
+# so on.  A few seconds of a slower machine (another guest on the host, which
+# no counter in this VM shows) then hit one repeat of every mode, which the
+# medians drop, instead of every repeat of one mode, which no median can
+# (it made a sequential CPU run 1.6x slower than the same work in coroutines
+# and "native threads 3.01x on 2 cores" in one report).
 #
 # Results go to $RESULTS_DIR/<NAME>/<FILE>.r<N>.json.  lab/all.sh creates
 # RESULTS_DIR once and exports it; a script run alone creates its own
@@ -239,48 +248,66 @@ lab_once_corolab() {
 	lab_exec "$log" "${cmd[@]}"
 }
 
-# lab_repeat LABEL FILE ONCE [ARGS...]: REPEAT measurements, each
-# `ONCE TRACED OUT LOG ARGS...` writing $EXP_DIR/FILE.rN.json, with progress
+# lab_one R LABEL FILE ONCE [ARGS...]: repeat R of a measurement,
+# `ONCE TRACED OUT LOG ARGS...` writing $EXP_DIR/FILE.rR.json, with progress
 # on stderr.  A traced run that fails is retried plain (noted in NOTES.txt,
-# its log kept as FILE.rN.trace-failed.log); a failure is counted and noted.
-lab_repeat() {
-	local label=$1 file=$2 once=$3 r out log rc start secs traced=0
-	shift 3
+# its log kept as FILE.rR.trace-failed.log); a failure is counted and noted.
+lab_one() {
+	local r=$1 label=$2 file=$3 once=$4 out log rc start secs traced=0
+	shift 4
 	[ -n "$LAB_TRACE" ] && traced=1
-	for r in $(seq 1 "$REPEAT"); do
-		LAB_STEP=$((LAB_STEP + 1))
-		LAB_CURRENT="$label r$r"
-		out=$EXP_DIR/$file.r$r.json
-		log=$EXP_DIR/$file.r$r.log
-		printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
-		start=$(date +%s.%N)
+	LAB_STEP=$((LAB_STEP + 1))
+	LAB_CURRENT="$label r$r"
+	out=$EXP_DIR/$file.r$r.json
+	log=$EXP_DIR/$file.r$r.log
+	printf '[%d/%d] %s %s r%d ... ' "$LAB_STEP" "$LAB_STEPS" "$LAB_NAME" "$label" "$r" >&2
+	start=$(date +%s.%N)
+	rc=0
+	"$once" "$traced" "$out" "$log" "$@" || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$traced" -eq 1 ]; then
+		# The tracer could not run this one: keep a plain measurement.
+		printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
+		echo "$label r$r: traced run failed (exit $rc, see $file.r$r.trace-failed.log); plain run recorded" \
+			>>"$EXP_DIR/NOTES.txt"
+		mv -f "$log" "$EXP_DIR/$file.r$r.trace-failed.log"
 		rc=0
-		"$once" "$traced" "$out" "$log" "$@" || rc=$?
-		if [ "$rc" -ne 0 ] && [ "$traced" -eq 1 ]; then
-			# The tracer could not run this one: keep a plain measurement.
-			printf 'trace failed (exit %d), plain run ... ' "$rc" >&2
-			echo "$label r$r: traced run failed (exit $rc, see $file.r$r.trace-failed.log); plain run recorded" \
-				>>"$EXP_DIR/NOTES.txt"
-			mv -f "$log" "$EXP_DIR/$file.r$r.trace-failed.log"
-			rc=0
-			"$once" 0 "$out" "$log" "$@" || rc=$?
-		fi
-		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
-		if [ "$rc" -eq 0 ] && [ -s "$out" ]; then
-			printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
-		else
-			LAB_FAILURES=$((LAB_FAILURES + 1))
-			printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$log" >&2
-			echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
-			tail -n 3 "$log" | sed 's/^/      | /' >&2 || true
-		fi
-	done
+		"$once" 0 "$out" "$log" "$@" || rc=$?
+	fi
+	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}')
+	if [ "$rc" -eq 0 ] && [ -s "$out" ]; then
+		printf '%s s\n' "$(lab_wall "$out" || echo "$secs")" >&2
+	else
+		LAB_FAILURES=$((LAB_FAILURES + 1))
+		printf 'FAILED (exit %d after %s s; log: %s)\n' "$rc" "$secs" "$log" >&2
+		echo "$label r$r: failed with exit $rc (see $file.r$r.log)" >>"$EXP_DIR/NOTES.txt"
+		tail -n 3 "$log" | sed 's/^/      | /' >&2 || true
+	fi
 	LAB_CURRENT=
 }
 
-# lab_run LABEL FILE WORKLOAD MODE [ARGS...]: REPEAT runs, each in its own
-# session (setsid) so Ctrl-C can stop the whole tree.  A failed traced run is
-# retried plain and noted; a failed run does not stop the experiment.
+LAB_QUEUE=()
+
+# lab_repeat LABEL FILE ONCE [ARGS...]: queue REPEAT measurements of ONCE
+# (see lab_one); lab_flush runs them, interleaved with the rest of the queue.
+lab_repeat() {
+	LAB_QUEUE+=("$(lab_quote "$@")")
+}
+
+# lab_flush: every queued measurement once per round, REPEAT rounds.
+lab_flush() {
+	local r entry
+	for r in $(seq 1 "$REPEAT"); do
+		for entry in "${LAB_QUEUE[@]}"; do
+			eval "lab_one $r $entry"
+		done
+	done
+	LAB_QUEUE=()
+}
+
+# lab_run LABEL FILE WORKLOAD MODE [ARGS...]: queue REPEAT runs (lab_flush
+# runs them), each in its own session (setsid) so Ctrl-C can stop the whole
+# tree.  A failed traced run is retried plain and noted; a failed run does not
+# stop the experiment.
 lab_run() {
 	local label=$1 file=$2
 	shift 2
@@ -318,6 +345,7 @@ lab_server_stop() {
 }
 
 lab_finish() {
+	lab_flush
 	lab_server_stop
 	if [ "$LAB_OWNS_RESULTS" -eq 1 ]; then
 		if [ "$LAB_FAILURES" -eq 0 ]; then

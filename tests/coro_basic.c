@@ -158,6 +158,18 @@ static int many_sleep(void *arg)
 	return coro__sleep_ns(50000000);
 }
 
+/* Spawns 3,000 from its own 16 KiB stack: the stack pool grows (a chunk of
+ * 8192 slots at most, their guard pages installed in batches) inside
+ * coro__spawn, on this small stack. */
+static int small_stack_spawner(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 3000; i++)
+		if (coro__spawn(loop__current(), many_sleep, NULL, NULL, NULL))
+			return -1;
+	return 0;
+}
+
 static struct coro_loop *new_loop(void)
 {
 	struct coro_loop *l;
@@ -285,6 +297,21 @@ int main(void)
 	       (unsigned long)st.stacks_mapped, (unsigned long)(st.stack_bytes_touched >> 10),
 	       (unsigned long)(st.stack_bytes_mapped >> 10), st.guard_madvise ? "madvise" : "mprotect");
 	loop__free(l);
+
+	/* Growing the pool from a coroutine with a 16 KiB stack. */
+	{
+		struct coro_loop_opts o = { .stack_size = 16 << 10 };
+		struct coro *sp;
+		int rs = -1;
+
+		T_ASSERT(loop__new(&l, &o) == 0, "loop__new (16 KiB stacks)");
+		T_ASSERT(coro__spawn(l, small_stack_spawner, NULL, "spawner", &sp) == 0, "spawn spawner");
+		T_ASSERT(loop__run(l) == 0, "run");
+		T_ASSERT(coro__join(sp, &rs) == 0 && rs == 0, "spawner returned %d", rs);
+		loop__stats(l, &st);
+		T_ASSERT(st.spawned == 3001, "spawned %lu", (unsigned long)st.spawned);
+		loop__free(l);
+	}
 
 	/* The mprotect fallback (kernels before 6.13): same behaviour, two
 	 * mappings per stack instead of one region. */

@@ -88,6 +88,15 @@ if pgrep -f "$tmp/corolab" >/dev/null || pgrep -f "sleep 300" -P 1 >/dev/null 2>
 	fail "stray processes after the lab"
 fi
 
+# Repeats are interleaved: round 1 of every mode, then round 2.
+rm -rf "$tmp/inter"; mkdir "$tmp/inter"
+RESULTS_BASE=$tmp/inter "$root/lab/05-switch-cost.sh" --quick --repeat 2 >/dev/null 2>&1 ||
+	fail "05-switch-cost --repeat 2 failed"
+order=$(grep -o 'switch-cost/[a-z]*-[a-z]*\.r[0-9]' "$tmp"/inter/*/commands.txt | sed 's|.*/||' | tr '\n' ' ')
+want="switch-coroutines.r1 switch-threads.r1 switch-processes.r1 create-coroutines.r1 create-threads.r1 "
+want="${want}switch-coroutines.r2 switch-threads.r2 switch-processes.r2 create-coroutines.r2 create-threads.r2 "
+[ "$order" = "$want" ] || fail "runs not interleaved by round: $order"
+
 # A standalone experiment refuses an existing RESULTS_DIR/<experiment>.
 rc=0; RESULTS_DIR=$r "$root/lab/02-lifecycle.sh" --quick >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "re-running into $r/02-lifecycle: exit $rc, want 1 (refuse)"

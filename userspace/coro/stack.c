@@ -84,26 +84,31 @@ static int install_guard(struct stack_pool *p, char *addr)
 
 /* MADV_GUARD_INSTALL on the guard pages of slots [0, nslots) of a chunk
  * whose slots are slot_len apart, GUARD_BATCH at a time, with one
- * process_madvise() each.  Returns how many guards went in (a prefix); the
+ * process_madvise() each.  The iovecs are on the heap: this runs inside
+ * coro__spawn, often on a coroutine's own (small) stack.  Returns how many guards went in (a prefix); the
  * caller installs the rest one by one (which also learns whether the kernel
  * has guard regions at all, when this could not tell). */
 static unsigned install_guards_batched(struct stack_pool *p, char *base, size_t slot_len,
 				       unsigned nslots)
 {
 #if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
-	struct iovec v[GUARD_BATCH];
-	unsigned done = 0;
+	unsigned done = 0, cap = nslots < GUARD_BATCH ? nslots : GUARD_BATCH;
+	struct iovec *v;
 	int pidfd;
 
 	if (p->guard_batch == 0 || p->guard_madvise == 0 || nslots < 2)
 		return 0;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pidfd < 0) {
 		p->guard_batch = 0;
+		free(v);
 		return 0;
 	}
 	while (done < nslots) {
-		unsigned n = nslots - done < GUARD_BATCH ? nslots - done : GUARD_BATCH;
+		unsigned n = nslots - done < cap ? nslots - done : cap;
 		long r;
 
 		for (unsigned k = 0; k < n; k++) {
@@ -127,6 +132,7 @@ static unsigned install_guards_batched(struct stack_pool *p, char *base, size_t 
 		done += n;
 	}
 	close(pidfd);
+	free(v);
 	return done;
 #else
 	(void)p, (void)base, (void)slot_len, (void)nslots;
