@@ -63,6 +63,21 @@ for c in C6 C7 C15; do
 	grep -qE "^\| $c \|.*\*\*supported\*\*" "$tmp/busy/report.md" || fail "$c should not depend on the busy run"
 done
 
+# A machine whose speed changed: the same cpu work took twice the CPU time
+# sequentially (cpu_user_s 0.03 + 0.01 against 0.01 + 0.01 in every other
+# mode).  The cpu verdicts become "not measured" naming both runs.
+cp -r "$tmp/r" "$tmp/speed"
+sed -i 's/"cpu_user_s": 0.01/"cpu_user_s": 0.03/' "$tmp/speed/03-cpu-vs-io/cpu-sequential.r"*.json
+"$C" report --no-charts "$tmp/speed" >/dev/null 2>&1 || fail "speed report failed"
+for c in C7 C8 C13 C14 C15; do
+	grep -qE "^\| $c \|.*\*\*not measured\*\* \| the machine's speed changed during the experiment: the same CPU work took 0.04 s of CPU in cpu sequential" \
+		"$tmp/speed/report.md" || fail "$c not guarded against a speed change: $(grep -E "^\| $c " "$tmp/speed/report.md")"
+done
+for c in C2 C5 C9 C10; do
+	[ "$(verdict "$c")" = "$(grep -E "^\| $c \|" "$tmp/speed/report.md" | sed -E 's/.*\*\*([a-z ]+)\*\*.*/\1/')" ] ||
+		fail "$c changed with the cpu runs' speed"
+done
+
 # Re-running replaces report.md atomically and leaves no temporary files.
 "$C" report "$tmp/r" >/dev/null 2>&1 || fail "second run failed"
 [ -z "$(find "$tmp/r" -maxdepth 1 -name '*.tmp*')" ] || fail "temporary file left behind"

@@ -47,6 +47,17 @@
  * work held the cores: speed-ups (or their absence) then say nothing. */
 #define BUSY_DELAY_SLACK 1.25
 #define BUSY_DELAY_FLOOR 0.10
+/* The same claims need a machine whose speed held still.  The cpu workload
+ * does the same work in every mode, so its CPU time (user + sys) measures
+ * the machine: the in-process modes that execute the same instructions
+ * (sequential, coroutines, native threads; not threads under a GIL, whose
+ * lock hand-offs add 5-35% here) agreed within 10% in every full run on
+ * these VMs but one.  There, a stretch when the VM ran slower (another
+ * guest; no steal time or run-queue delay shows it inside) made the same
+ * work take 1.99 s of CPU sequentially and 1.23 s in coroutines, and the
+ * ledger judged "native threads 3.01x on 2 cores".  A spread above this
+ * ratio makes the verdicts "not measured". */
+#define SPEED_SPREAD_MAX 1.25
 /* C10: threads and coroutines this close (relative) took "the same time". */
 #define SLEEP_EQUAL_TOL 0.05
 
@@ -200,17 +211,61 @@ static int starved(const struct rgroup *g, double *delay, double *wall, double *
 	       *delay > BUSY_DELAY_SLACK * *expect + BUSY_DELAY_FLOOR * *wall;
 }
 
+/* Median CPU time (user + sys) of a group's runs. */
+static double cpu_s(const struct rgroup *g)
+{
+	return med(g, "cpu_user_s") + med(g, "cpu_sys_s");
+}
+
+/* Did the machine's speed change during the cpu experiment of this runtime
+ * (C or CPython)?  Compares the CPU time of the same work across the modes
+ * that do the same work (see SPEED_SPREAD_MAX); names the two extremes. */
+static int speed_varied(const struct rset *s, int py, char *why, size_t whylen)
+{
+	/* In-process modes only: a process pool's CPU time is whatever its
+	 * workers' rusage reached the parent (not all tools collect it). */
+	static const char *const modes[] = { "sequential", "coroutines", "threads" };
+	const struct rgroup *lo = NULL, *hi = NULL;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+		const struct rgroup *g;
+
+		if (py && !strcmp(modes[i], "threads"))
+			continue;	/* CPython threads always hold a GIL */
+		g = rset_find_rt(s, py, "cpu", modes[i], py ? -1 : 0, 0);
+		if (!g || isnan(cpu_s(g)) || cpu_s(g) <= 0)
+			continue;
+		if (!lo || cpu_s(g) < cpu_s(lo))
+			lo = g;
+		if (!hi || cpu_s(g) > cpu_s(hi))
+			hi = g;
+	}
+	if (!lo || cpu_s(hi) <= SPEED_SPREAD_MAX * cpu_s(lo))
+		return 0;
+	put(why, whylen, "the machine's speed changed during the experiment: the same CPU work "
+	    "took %.2f s of CPU in %s and %.2f s in %s (more than %.2f× apart), so speed-ups "
+	    "say nothing; rerun", cpu_s(hi), hi->label, cpu_s(lo), lo->label, SPEED_SPREAD_MAX);
+	return 1;
+}
+
 /* Overrides *v with "not measured" if a run it relies on was starved of CPU
- * by other work (see BUSY_DELAY_SLACK); keeps the evidence, says why.  The
- * same rule for the C verdict and the Python column. */
-static void busy_guard_v(enum verdict *v, char *why, size_t whylen, const struct rgroup *g1,
-			 const struct rgroup *g2, const struct rgroup *g3)
+ * by other work (see BUSY_DELAY_SLACK), or if the machine's speed changed
+ * under the cpu experiment (SPEED_SPREAD_MAX); keeps the evidence, says why.
+ * The same rules for the C verdict and the Python column. */
+static void busy_guard_v(const struct rset *s, enum verdict *v, char *why, size_t whylen,
+			 const struct rgroup *g1, const struct rgroup *g2, const struct rgroup *g3)
 {
 	const struct rgroup *gs[] = { g1, g2, g3 };
 	double d, w, e;
 
 	if (*v == V_NOT_MEASURED)
 		return;
+	for (int i = 0; i < 3; i++) {
+		if (gs[i] && !strcmp(gs[i]->workload, "cpu") && speed_varied(s, gs[i]->py, why, whylen)) {
+			*v = V_NOT_MEASURED;
+			return;
+		}
+	}
 	for (int i = 0; i < 3; i++) {
 		if (!gs[i] || !starved(gs[i], &d, &w, &e))
 			continue;
@@ -222,10 +277,10 @@ static void busy_guard_v(enum verdict *v, char *why, size_t whylen, const struct
 	}
 }
 
-static void busy_guard(struct claim_result *r, const struct rgroup *g1, const struct rgroup *g2,
-		       const struct rgroup *g3)
+static void busy_guard(const struct rset *s, struct claim_result *r, const struct rgroup *g1,
+		       const struct rgroup *g2, const struct rgroup *g3)
 {
-	busy_guard_v(&r->verdict, r->why, sizeof(r->why), g1, g2, g3);
+	busy_guard_v(s, &r->verdict, r->why, sizeof(r->why), g1, g2, g3);
 }
 
 /* ---- the "Python (measured)" column ---- */
@@ -442,7 +497,7 @@ static void py_claim(const struct rset *s, struct claim_result *r)
 			       1 / x >= PAR_SPEEDUP_MIN ? "the CPython threads used several cores" :
 			       "not for Python code: under the GIL the threads ran one at a time");
 		}
-		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+		busy_guard_v(s, &r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
 	} else if (!strcmp(id, "C7") || !strcmp(id, "C13")) {
 		a = pyg(s, "cpu", "coroutines");
 		b = pyg(s, "cpu", "sequential");
@@ -459,7 +514,7 @@ static void py_claim(const struct rset *s, struct claim_result *r)
 			py_set(r, x < NO_SPEEDUP_MAX ? V_NUANCED : V_SUPPORTED, x < NO_SPEEDUP_MAX ?
 			       "asyncio runs in the one thread that holds the GIL: nothing to be "
 			       "limited by, and nothing gained" : "the asyncio run beat sequential");
-		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+		busy_guard_v(s, &r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
 	} else if (!strcmp(id, "C9")) {
 		a = pyg(s, "http", "threads");
 		b = pyg(s, "http", "coroutines");
@@ -558,7 +613,7 @@ static void py_claim(const struct rset *s, struct claim_result *r)
 		py_set(r, x >= PAR_SPEEDUP_MIN ? V_SUPPORTED : V_REFUTED, x >= PAR_SPEEDUP_MIN ?
 		       "one interpreter, one GIL per process: the cores were used" :
 		       "the process pool did not speed the work up here");
-		busy_guard_v(&r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
+		busy_guard_v(s, &r->py_verdict, r->py_why, sizeof(r->py_why), a, b, NULL);
 	} else if (!strcmp(id, "C16")) {
 		a = pyg(s, "lifecycle", "coroutines");
 		b = pyg(s, "lifecycle", "threads");
@@ -725,7 +780,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"so the second core idles" : "the threads ran in parallel despite the emulated GIL");
 	}
 
-	busy_guard(r, a, b, NULL);
+	busy_guard(s, r, a, b, NULL);
 
 	/* C7 */
 	CLAIM("C7", "Coroutines do not speed up CPU-bound work")
@@ -741,7 +796,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"the coroutine run was faster than sequential");
 	}
 
-	busy_guard(r, a, b, NULL);
+	busy_guard(s, r, a, b, NULL);
 
 	/* C8 */
 	CLAIM("C8", "CPU-bound work cannot be parallelised with threads (the GIL argument, "
@@ -765,7 +820,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
-	busy_guard(r, a, b, NULL);
+	busy_guard(s, r, a, b, NULL);
 
 	/* C9 */
 	CLAIM("C9", "Coroutines are faster than threads for IO-bound work (HTTP: 2.33×)")
@@ -877,7 +932,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
-	busy_guard(r, a, b, NULL);
+	busy_guard(s, r, a, b, NULL);
 
 	/* C14 */
 	CLAIM("C14", "Threads give true parallelism on a multi-core machine")
@@ -907,7 +962,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		}
 	}
 
-	busy_guard(r, a, b, rset_find(s, "cpu", "threads", 1, 0));
+	busy_guard(s, r, a, b, rset_find(s, "cpu", "threads", 1, 0));
 
 	/* C15 */
 	CLAIM("C15", "For CPU-bound work use multiple processes (production advice)")
@@ -923,7 +978,7 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			"processes did not speed the work up here");
 	}
 
-	busy_guard(r, a, b, NULL);
+	busy_guard(s, r, a, b, NULL);
 
 	/* C16 */
 	CLAIM("C16", "Coroutines are concurrency inside one thread; threads run on separate OS "
