@@ -14,14 +14,17 @@
 #                     `corolab serve` started outside the traced tree  goal <= 2%
 #   perf-sched        `perf sched record` on the switch workload: ours must be
 #                     below it (when perf is installed)
-# Each figure is the median over REPEATS runs; untraced, traced (and perf) runs
+# Each figure is the median over REPEATS runs (the switch workload: 3 x REPEATS
+# shorter runs, since its untraced median must hold still to well under the 10%
+# it is judged by, and this VM slows down for tenths of a second at a time);
+# untraced, traced (and perf) runs
 # alternate so background load hits every variant alike.  min-max beside it.
 # Prints a table, then lines "bench: trace-overhead NAME +X.X% (goal ...) ok"
 # or "BELOW GOAL"; exits 1 if any figure misses its goal, 77 if not root.
 #
 # Usage: scripts/bench-trace.sh [--quick] [--repeats N] [--profile]
 #   --quick     short runs (switch 50k round trips, sleeps and delays x0.1)
-#   --repeats   pairs per workload (default 7; quick 5; at least 5)
+#   --repeats   rounds per workload (default 7; quick 5; at least 5; x3 for switch)
 #   --profile   also report each BPF program's run_time_ns/run_cnt on the
 #               switch workload (sets kernel.bpf_stats_enabled for that run)
 # Env: COROLAB=build/corolab
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1 ;;
 	--repeats) REPEATS=$2; shift ;;
 	--profile) PROFILE=1 ;;
-	-h|--help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-trace: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -49,7 +52,7 @@ command -v python3 >/dev/null || { echo "bench-trace: needs python3 (JSON)" >&2;
 if [ "$QUICK" = 1 ]; then
 	SWITCH_TASKS=50000 SLEEP_DUR=0.1 HTTP_SCALE=0.1
 else
-	SWITCH_TASKS=200000 SLEEP_DUR=1 HTTP_SCALE=1
+	SWITCH_TASKS=100000 SLEEP_DUR=1 HTTP_SCALE=1
 fi
 TMP=$(mktemp -d /tmp/corolab-bench-trace.XXXXXX)
 SERVE_PID=
@@ -97,10 +100,11 @@ ROWS=()
 # measure NAME KEY GOAL_PCT VARIANTS CMD...: alternate the variants REPEATS
 # times; record medians; print the verdict line for traced (and perf).
 measure() {
-	local name=$1 key=$2 goal=$3 variants=$4 r v x
+	local name=$1 key=$2 goal=$3 variants=$4 r v x rounds=$REPEATS
 	shift 4
+	[ "$name" = switch-threads ] && rounds=$((3 * REPEATS))
 	declare -A vals=()
-	for r in $(seq "$REPEATS"); do
+	for r in $(seq "$rounds"); do
 		for v in $variants; do
 			x=$(one "$v" "$key" "$@")
 			if [ -z "$x" ]; then
