@@ -85,9 +85,10 @@ static int install_guard(struct stack_pool *p, char *addr)
 /* MADV_GUARD_INSTALL on the guard pages of slots [0, nslots) of a chunk
  * whose slots are slot_len apart, GUARD_BATCH at a time, with one
  * process_madvise() each.  The iovecs are on the heap: this runs inside
- * coro__spawn, often on a coroutine's own (small) stack.  Returns how many guards went in (a prefix); the
- * caller installs the rest one by one (which also learns whether the kernel
- * has guard regions at all, when this could not tell). */
+ * coro__spawn, often on a coroutine's own (small) stack.  Returns how many
+ * guards went in (a prefix); the caller installs the rest one by one (which
+ * also learns whether the kernel has guard regions at all, when this could
+ * not tell). */
 static unsigned install_guards_batched(struct stack_pool *p, char *base, size_t slot_len,
 				       unsigned nslots)
 {
