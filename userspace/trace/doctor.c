@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "trace/probe.h"
 #include "trace/trace.h"
+#include "workloads/workload.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102	/* Linux 6.13 */
@@ -180,6 +181,50 @@ static int forced_wait(unsigned long long *gained)
 	return err;
 }
 
+/* ---- how steady the CPU's speed is ----
+ *
+ * The lab's CPU verdicts compare wall times of the same work in different
+ * modes, so they need a machine whose speed holds still.  On a VM it may
+ * not: another guest on the host can slow this one down for tenths of a
+ * second, with no steal time or run-queue delay to show for it inside.
+ * Time the cpu workload's own loop in short slices for ~0.7 s and report
+ * the median speed and how much slower the slowest tenth ran. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define SPEED_SLICES 100
+#define SPEED_SLICE_ITERS 25000000ull	/* ~7 ms at 0.28 ns per iteration */
+#define SPEED_SPREAD_WARN 0.10		/* slowest tenth this much slower: warn */
+
+static void check_speed(void)
+{
+	double ns[SPEED_SLICES], med, slow;
+	volatile uint64_t sink = 0;
+	char buf[160];
+
+	for (int i = 0; i < SPEED_SLICES; i++) {
+		uint64_t t0 = now_ns();
+
+		sink += cpu_sum_squares(0, SPEED_SLICE_ITERS);
+		ns[i] = (double)(now_ns() - t0) / (double)SPEED_SLICE_ITERS;
+	}
+	(void)sink;
+	qsort(ns, SPEED_SLICES, sizeof(*ns), cmp_double);
+	med = ns[SPEED_SLICES / 2];
+	slow = ns[SPEED_SLICES * 9 / 10];
+	snprintf(buf, sizeof(buf), "%.3f ns per cpu-loop iteration (median of %d slices), "
+		 "slowest tenth +%.0f%%, slowest +%.0f%%", med, SPEED_SLICES,
+		 100 * (slow / med - 1), 100 * (ns[SPEED_SLICES - 1] / med - 1));
+	report(slow > (1 + SPEED_SPREAD_WARN) * med ? WARN : OK, "CPU speed", buf,
+	       "this machine's speed varies (another guest on the host, frequency scaling): "
+	       "keep --repeat >= 3; the ledger says 'not measured' if it varies under the cpu "
+	       "experiment");
+}
+
 static void check_sched_info(void)
 {
 	static const char fix[] = "boot a kernel with CONFIG_SCHED_INFO=y (CONFIG_SCHEDSTATS=y or "
@@ -328,6 +373,7 @@ int cmd_doctor(int argc, char **argv)
 		       "mount -t tracefs nodev /sys/kernel/tracing (for perf/bpftrace tracepoints)");
 
 	check_sched_info();
+	check_speed();
 
 	v = read_long("/proc/sys/kernel/pid_max");
 	snprintf(buf, sizeof(buf), "%ld (at most ~%ld threads)", v, v - 100);

@@ -105,8 +105,8 @@ struct cpu_result {
 #else
 #define CPU_LOOP_ALIGN __attribute__((optimize("align-loops=64")))
 #endif
-static __attribute__((noinline, aligned(64))) CPU_LOOP_ALIGN
-uint64_t sum_squares(uint64_t from, uint64_t to)
+__attribute__((noinline, aligned(64))) CPU_LOOP_ALIGN
+uint64_t cpu_sum_squares(uint64_t from, uint64_t to)
 {
 	uint64_t s = 0;
 
@@ -125,11 +125,11 @@ static int cpu_task(void *ctx, long idx, void *result)
 
 	(void)idx;
 	if (!c->gil) {
-		s = sum_squares(0, n);
+		s = cpu_sum_squares(0, n);
 	} else {
 		gil_take(c->gil);
 		for (uint64_t i = 0; i < n; i += GIL_CHECK) {
-			s += sum_squares(i, i + GIL_CHECK < n ? i + GIL_CHECK : n);
+			s += cpu_sum_squares(i, i + GIL_CHECK < n ? i + GIL_CHECK : n);
 			if (atomic_load_explicit(&c->gil->drop_request, memory_order_relaxed)) {
 				gil_drop(c->gil, true);
 				gil_take(c->gil);

@@ -52,6 +52,11 @@ struct workload {
 extern const struct workload workload_sleep, workload_cpu, workload_spawn,
 	workload_lifecycle, workload_switch, workload_http;
 
+/* The cpu workload's loop: sum of i*i for i in [from, to), one multiply-add
+ * per iteration (cpu.c says why it is its own 64-byte-aligned function).
+ * Also `corolab doctor`'s measure of how steady this machine's speed is. */
+uint64_t cpu_sum_squares(uint64_t from, uint64_t to);
+
 /* The executor spec every workload starts from: mode, tasks, workers,
  * stacks and pinning as the options say; fn(ctx, i, result) per task. */
 struct exec_spec workload_exec_spec(const struct run_opts *o, enum exec_mode m, exec_task_fn fn,
