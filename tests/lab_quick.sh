@@ -64,6 +64,11 @@ claims=$(grep -cE '^\| C[0-9]+ \|' "$md")
 verdicts=$(grep -cE '^\| C[0-9]+ \|.*\*\*(supported|refuted|nuanced|not measured)\*\*' "$md")
 { [ "$claims" -ge 16 ] && [ "$verdicts" -eq "$claims" ]; } || fail "$verdicts verdicts for $claims claims"
 grep -q '^| tracing | eBPF trace' "$md" || fail "environment does not say the runs were traced"
+# The machine's steadiness, measured when the lab started and ended.
+for at in start end; do
+	grep -qE "^\| CPU speed at $at \| [0-9.]+ ns per cpu-loop iteration" "$md" ||
+		fail "CPU speed at $at: $(grep "CPU speed at $at" "$md")"
+done
 # The CPython side: its section, and the ledger's Python column with a
 # verdict wherever it is not "—" (GIL claims may be guarded on a busy machine).
 grep -q '^## Python (CPython) side by side with C' "$md" || fail "no Python section"

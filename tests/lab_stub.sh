@@ -79,6 +79,11 @@ grep -q '^skipped: no usable python3' "$r/06-python/NOTES.txt" || fail "06-pytho
 [ -e "$r/PARTIAL" ] && fail "complete run left PARTIAL: $(cat "$r/PARTIAL")"
 [ -s "$r/report.md" ] || fail "no report.md"
 grep -q '"cores"' "$r/env.json" || fail "env.json incomplete"
+# The stub has no doctor: the speed rows say so, and env.json stays valid.
+grep -q '^| CPU speed at end | not recorded |' "$r/report.md" || fail "CPU speed rows: $(grep 'CPU speed' "$r/report.md")"
+if command -v python3 >/dev/null; then
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$r/env.json" || fail "env.json is not JSON"
+fi
 grep -q -- '--delay-scale 0.01' "$r/commands.txt" || fail "commands.txt lacks the http command"
 grep -q 'corolab report' "$r/commands.txt" || fail "commands.txt lacks the report command"
 grep -qE '^\[3/9\] 03-cpu-vs-io cpu coroutines r1 \.\.\. 0\.50 s' "$tmp/err" || fail "progress lines: $(head -n3 "$tmp/err")"

@@ -548,6 +548,15 @@ static void write_env(const struct rset *s, FILE *md)
 			run_cmd("git rev-parse --short HEAD 2>/dev/null", buf, sizeof(buf));
 	}));
 	ENV_ROW("started", "started", snprintf(buf, sizeof(buf), "unknown"));
+	/* `corolab doctor --speed` when the lab started and ended: a VM that
+	 * slows down in stretches shows it here (notes/claims.md). */
+	{
+		const char *at[2] = { env ? rj_str(env, "cpu_speed") : NULL,
+				      env ? rj_str(env, "cpu_speed_end") : NULL };
+
+		fprintf(md, "| CPU speed at start | %s |\n", at[0] && *at[0] ? at[0] : "not recorded");
+		fprintf(md, "| CPU speed at end | %s |\n", at[1] && *at[1] ? at[1] : "not recorded");
+	}
 	ENV_ROW("tracing", "tracing", snprintf(buf, sizeof(buf), "%s",
 					       s->traced ? "eBPF trace present" : "no trace data (plain runs)"));
 #undef ENV_ROW

@@ -278,16 +278,23 @@ int cmd_doctor(int argc, char **argv)
 	long v;
 	bool priv;
 
-	(void)argv;
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("USAGE: corolab doctor\n\nChecks BTF, tp_btf/raw_tp, ring buffer, io_uring, "
-			       "MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), pid_max, "
-			       "vm.max_map_count, RLIMIT_NOFILE\nand privileges; prints a fix for each gap.\n\n"
-			       "EXAMPLES:\n  sudo corolab doctor\n");
+			printf("USAGE: corolab doctor [--speed]\n\nChecks BTF, tp_btf/raw_tp, ring buffer, "
+			       "io_uring, MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), "
+			       "how steady the CPU speed is, pid_max,\nvm.max_map_count, RLIMIT_NOFILE and "
+			       "privileges; prints a fix for each gap.\n\n"
+			       "  --speed   only the CPU speed check (~0.7 s; the lab records it in\n"
+			       "            env.json at its start and end)\n\n"
+			       "EXAMPLES:\n  sudo corolab doctor\n  corolab doctor --speed\n");
 			return 0;
 		}
-		fprintf(stderr, "corolab doctor: takes no arguments (try 'corolab doctor --help')\n");
+		if (argc == 2 && !strcmp(argv[1], "--speed")) {
+			check_speed();
+			return 0;
+		}
+		fprintf(stderr, "corolab doctor: unknown argument '%s' (try 'corolab doctor --help')\n",
+			argv[1]);
 		return 2;
 	}
 	libbpf_set_print(silent);
