@@ -184,18 +184,29 @@ print(max(w))')
 		echo "bench: http_writeup failed"
 		below=1
 	fi
-	# 10,000 concurrent requests to /delay/1, coroutines.
+	# 10,000 concurrent requests to /delay/1, coroutines: three runs, the
+	# median wall (this VM's speed drops for tenths of a second at a time;
+	# `corolab doctor --speed`); every run must be all ok on one thread.
 	start_serve || { below=1; return; }
-	if "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks 10000 \
-		--url "http://127.0.0.1:$SERVE_PORT/delay/1" --json "$j" >"$TMP/http10k.txt" 2>&1; then
-		verdict http_10k_ok "$(json_field "$j" ok)" "10000" ge 10000
-		verdict http_10k_wall_s "$(json_field "$j" wall_s)" "<= 1.5 s" le 1.5
-		verdict http_10k_os_threads "$(json_field "$j" os_threads)" "1" le 1
-	else
-		cat "$TMP/http10k.txt"
-		echo "bench: http_10k failed"
-		below=1
-	fi
+	local walls=() okn=10000 thr=1 k
+	for k in 1 2 3; do
+		if "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks 10000 \
+			--url "http://127.0.0.1:$SERVE_PORT/delay/1" --json "$j" >"$TMP/http10k.txt" 2>&1; then
+			walls+=("$(json_field "$j" wall_s)")
+			[ "$(json_field "$j" ok)" -lt "$okn" ] && okn=$(json_field "$j" ok)
+			[ "$(json_field "$j" os_threads)" -gt "$thr" ] && thr=$(json_field "$j" os_threads)
+			sleep 1	# let the TIME_WAITs of the last run settle
+		else
+			cat "$TMP/http10k.txt"
+			echo "bench: http_10k failed"
+			below=1
+			return
+		fi
+	done
+	echo "http_10k wall_s rounds: ${walls[*]}"
+	verdict http_10k_ok "$okn" "10000" ge 10000
+	verdict http_10k_wall_s "$(median "${walls[@]}")" "<= 1.5 s (median of 3)" le 1.5
+	verdict http_10k_os_threads "$thr" "1" le 1
 	# Zero-delay throughput, keep-alive, 100 concurrent: coroutines vs wrk.
 	# Three interleaved rounds of each, medians (wrk is bimodal here: see
 	# bench_serve_vs_nginx).
