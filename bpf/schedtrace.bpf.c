@@ -247,6 +247,9 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->faults_kernel, t->faults_kernel);
 	if (t->runq_max_ns > h->runq_max_ns)
 		h->runq_max_ns = t->runq_max_ns;
+	/* Two threads' sightings in one record compare nothing: mark it. */
+	if (t->sighted)
+		h->sighted = 2;
 	if (t->exited) {
 		h->run_delay_ns = t->run_delay_ns;
 		h->kernel_nvcsw = t->kernel_nvcsw;
@@ -339,6 +342,23 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 	stint_forget(c);
 }
 
+/* A switch-out of prev that we counted: note the kernel's own counts (see
+ * k_first_nvcsw in schedtrace.h).  Two loads of fields __schedule just
+ * wrote, two stores into the record we hold. */
+static __always_inline void kernel_sighting(struct schedtrace_thread *t, struct task_struct *prev,
+					    const bool btf)
+{
+	t->k_last_nvcsw = RD(btf, prev, nvcsw);
+	t->k_last_nivcsw = RD(btf, prev, nivcsw);
+	if (!t->sighted) {
+		t->sighted = 1;
+		t->k_first_nvcsw = t->k_last_nvcsw;
+		t->k_first_nivcsw = t->k_last_nivcsw;
+		t->first_voluntary = t->voluntary;
+		t->first_involuntary = t->involuntary;
+	}
+}
+
 static __always_inline void timeline_emit(u64 now, u32 tid, u32 tgid, u32 kind)
 {
 	struct schedtrace_totals *g = totals_get();
@@ -426,8 +446,10 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				 * won the race and reaped it first (exit_state
 				 * is EXIT_DEAD then): its counts are folded. */
 				if (prev_tid == prev_tgid && !preempt &&
-				    !(RD(btf, prev, exit_state) & SCHEDTRACE_EXIT_DEAD))
+				    !(RD(btf, prev, exit_state) & SCHEDTRACE_EXIT_DEAD)) {
 					t->voluntary++;
+					kernel_sighting(t, prev, btf);
+				}
 				/* run_delay is final now: a preemption
 				 * between sched_process_exit (where it was
 				 * first read) and here added a wait to both
@@ -446,9 +468,11 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 								SCHEDTRACE_EV_OUT_PREEMPTED;
 			} else if (!preempt && prev_state) {
 				t->voluntary++;
+				kernel_sighting(t, prev, btf);
 				kind = SCHEDTRACE_EV_OUT_VOLUNTARY;
 			} else {
 				t->involuntary++;
+				kernel_sighting(t, prev, btf);
 				kind = SCHEDTRACE_EV_OUT_PREEMPTED;
 			}
 			if (targ_timeline)

@@ -34,15 +34,21 @@ struct schedtrace_thread {
 	unsigned long long kernel_nvcsw;	/* task->nvcsw at exit (cross-check) */
 	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
 	unsigned int exited;		/* sched_process_exit seen */
-	unsigned int pad;
+	unsigned int sighted;		/* k_first_* / k_last_* are set */
 	unsigned long long rd_seen;	/* sched_info.run_delay as of our last switch-out */
 	/* From the per-CPU event counters (struct cpu_counts, bpf/traced.bpf.h):
 	 * what the CPU counted between this thread's switch-in and switch-out. */
 	unsigned long long syscalls;	/* raw_syscalls:sys_enter */
 	unsigned long long faults_user;	/* exceptions:page_fault_user */
 	unsigned long long faults_kernel;	/* exceptions:page_fault_kernel */
+	/* The kernel's own nvcsw/nivcsw, and ours, at the first and the latest
+	 * switch-out we counted (after __schedule's ++*switch_count): what the
+	 * kernel counted from one to the other is what we should have counted
+	 * in between.  The reconciliation of -p, where there is no wait4. */
+	unsigned long long k_first_nvcsw, k_first_nivcsw, k_last_nvcsw, k_last_nivcsw;
+	unsigned long long first_voluntary, first_involuntary;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 144, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 192, "schedtrace_thread layout");
 
 /* Global figures for the whole traced set: one copy per CPU (the per-CPU
  * `totals` map); user space sums them, and takes the max of runq_max_ns. */

@@ -96,6 +96,28 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["totals"]["processes_created"] >= 5, d["totals"]
 assert d["totals"]["ctx_switches"]["voluntary"] >= 5, d["totals"]
+# No wait4 with -p: reconciled with each thread's own nvcsw/nivcsw between
+# the first and the latest switch-out seen (every sleep process's final
+# switch included), within the usual 3.
+for k in ("voluntary", "involuntary"):
+    r = d["reconcile"][k]
+    assert "basis" in r and r["ok"] is True, (k, r)
+assert d["reconcile"]["voluntary"]["bpf"] >= 5, d["reconcile"]
+PY
+# A busy target: two threads handing a token back and forth (~1M switches/s
+# between them) watched for 0.5 s; its workload runs in a child of `run`.
+"$COROLAB" run switch --mode threads --tasks 2000000 -q &
+sw=$!
+sleep 0.3
+swc=$(pgrep -P "$sw" | head -n1)
+"$COROLAB" trace --json "$tmp/p2.json" -p "${swc:-$sw}" -d 0.5 >/dev/null || fail "-p on the switch workload failed"
+wait "$sw"
+python3 - "$tmp/p2.json" <<'PY' || fail "-p reconciliation on a busy target"
+import json, sys
+d = json.load(open(sys.argv[1]))
+v, i = d["reconcile"]["voluntary"], d["reconcile"]["involuntary"]
+assert v["ok"] is True and i["ok"] is True, (v, i)
+assert v["bpf"] + i["bpf"] > 10000, (v, i)
 PY
 echo "-p: ok"
 

@@ -216,6 +216,10 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 	fprintf(f, "  %-20s %12.3fms %12.3fms   %s%s\n", "run-queue time", jget(rq, "bpf") / 1e6,
 		jget(rq, "kernel") / 1e6, verdict(rq),
 		json_is_boolean(json_object_get(rq, "ok")) ? " (within 5%)" : "");
+	if (json_is_string(json_object_get(json_object_get(rec, "voluntary"), "basis")))
+		fprintf(f, "  (-p: switches reconciled with each thread's own nvcsw/nivcsw from the first to\n"
+			   "   the latest switch-out seen; %llu voluntary and %llu involuntary in that window)\n",
+			jget(rec, "voluntary.bpf"), jget(rec, "involuntary.bpf"));
 	if (jget(rq, "split_by_migration"))
 		fprintf(f, "  (%llu waits split by a move to another CPU while queued: the part before the\n"
 			   "   move is taken from run_delay and added to the wait it belongs to)\n",

@@ -31,6 +31,7 @@
 #define TRACE_FAULTS_TOL	0.02
 #define TRACE_RUNQ_TOL		0.05
 #define TRACE_RUNQ_MIN_WAKEUPS	1000
+#define TRACE_SIGHT_BASIS	"-p: the threads' own nvcsw/nivcsw from the first to the latest switch-out seen"
 
 struct tracer {
 	struct schedtrace *st;
@@ -345,6 +346,9 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 {
 	unsigned long long vol = 0, invol = 0, fu = 0, fk = 0, sys = 0, mig = 0, oncpu = 0;
 	unsigned long long ios = 0, ioc = 0, delay = 0, runq_exited = 0, wake_exited = 0, nexited = 0;
+	/* -p: what we and the kernel counted between each thread's first and
+	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
+	unsigned long long sv = 0, si = 0, kv = 0, ki = 0;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
 	const char *na = o->hooks_only ? "n/a (--hooks-only: nothing counted)" :
@@ -365,6 +369,12 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		oncpu += r->s.oncpu_ns;
 		ios += r->f.io_submitted;
 		ioc += r->f.io_completed;
+		if (r->s.sighted == 1) {
+			sv += r->s.voluntary - r->s.first_voluntary;
+			si += r->s.involuntary - r->s.first_involuntary;
+			kv += r->s.k_last_nvcsw - r->s.k_first_nvcsw;
+			ki += r->s.k_last_nivcsw - r->s.k_first_nivcsw;
+		}
 		if (r->s.exited) {
 			nexited++;
 			delay += r->s.run_delay_ns;
@@ -454,10 +464,21 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * bpf/schedtrace.bpf.c) and compared over the threads whose run_delay
 	 * we read; "wakeups" there is the number of waits measured. */
 	rec = json_object();
-	json_object_set_new(rec, "voluntary", reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0,
-							    run->pre.nvcsw, TRACE_VOLINV_TOL, na));
-	json_object_set_new(rec, "involuntary", reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0,
-							      run->pre.nivcsw, TRACE_VOLINV_TOL, na));
+	if (!run->ru && !run->excluded && !o->hooks_only) {
+		/* -p: no wait4, but each thread's own counters at our first and
+		 * latest sight of it leaving a CPU (what happened before attach
+		 * and after detach is outside both).  A missed switch-out in
+		 * between shows as a difference. */
+		json_object_set_new(rec, "voluntary", reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL));
+		json_object_set_new(rec, "involuntary", reconcile_abs(si, (long)ki, 0, TRACE_VOLINV_TOL, NULL));
+		json_object_set_new(json_object_get(rec, "voluntary"), "basis", json_string(TRACE_SIGHT_BASIS));
+		json_object_set_new(json_object_get(rec, "involuntary"), "basis", json_string(TRACE_SIGHT_BASIS));
+	} else {
+		json_object_set_new(rec, "voluntary", reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0,
+								    run->pre.nvcsw, TRACE_VOLINV_TOL, na));
+		json_object_set_new(rec, "involuntary", reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0,
+								      run->pre.nivcsw, TRACE_VOLINV_TOL, na));
+	}
 	if (!tr->ft) {
 		json_object_set_new(rec, "page_faults", json_pack("{s:n,s:s}", "ok", "note",
 								   "n/a (faults probe did not load)"));
