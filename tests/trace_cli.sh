@@ -106,7 +106,7 @@ assert d["reconcile"]["voluntary"]["bpf"] >= 5, d["reconcile"]
 PY
 # A busy target: two threads handing a token back and forth (~1M switches/s
 # between them) watched for 0.5 s; its workload runs in a child of `run`.
-"$COROLAB" run switch --mode threads --tasks 2000000 -q &
+"$COROLAB" run switch --mode threads --tasks 600000 -q &
 sw=$!
 sleep 0.3
 swc=$(pgrep -P "$sw" | head -n1)
