@@ -261,6 +261,11 @@ PY
 
 ALL=(runtime serve_vs_nginx http)
 [ $# -gt 0 ] && ALL=("$@")
+# How steady the CPU is, before and after: this VM slows down for tenths of
+# a second at a time, and every figure below lands in whatever stretch it
+# lands in (`corolab doctor --speed`; notes/methodology.md).
+speed() { echo "bench: machine $1: $("$COROLAB" doctor --speed 2>/dev/null | sed -e 's/  ->.*//' -e 's/^[a-z]* *CPU speed *//')"; }
+speed before
 for b in "${ALL[@]}"; do
 	if ! declare -F "bench_$b" >/dev/null; then
 		echo "bench: unknown benchmark '$b' (have: ${ALL[*]})" >&2
@@ -269,4 +274,5 @@ for b in "${ALL[@]}"; do
 	"bench_$b"
 done
 [ $# -eq 0 ] && { COROLAB="$COROLAB" scripts/bench-trace.sh; case $? in 0|77) ;; *) below=1 ;; esac; }	# tracer overhead (issue 4)
+speed after
 exit $below
