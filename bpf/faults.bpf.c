@@ -83,11 +83,12 @@ static __always_inline struct faults_thread *fthread_get(u32 tid, u32 tgid)
  * schedtrace's sched_switch charges each CPU's counts to the traced thread
  * that ran there in between (cpucounts.h), from the note it makes at the
  * switch-in.  That note is checked here, because a switch-in can go unseen:
- * on this kernel sched_info.pcount is now and then one above the
- * sched_switch calls our program got for a thread (about once in 4000
- * switch-ins of a sleep loop, no recursion misses recorded), and charging
- * that stint from the last switch we saw would charge whatever untraced task
- * ran before it (seen: +55 syscalls on a 563-syscall child).
+ * on this kernel the sched_switch tracepoint itself now and then reports a
+ * thread leaving a CPU twice with no switch-in between (about once in
+ * 100,000 switch-ins of a sleep loop; ftrace's own record of the event shows
+ * the same gaps, notes/tracer.md), and charging that stint from the last
+ * switch we saw would charge whatever untraced task ran before it (seen:
+ * +55 syscalls on a 563-syscall child).
  *
  * The check must not cost a helper call in the common case: on this machine
  * any call costs ~17 ns (bpf_stats; return thunks), and a

@@ -84,11 +84,10 @@ lab_quote() {
 	printf '%s' "${out# }"
 }
 
-# `corolab doctor --speed` without its verdict and fix: "0.273 ns per
-# cpu-loop iteration (median of 100 slices), slowest tenth +2%, ...".
+# `corolab doctor --speed`: "0.273 ns per cpu-loop iteration (median of 100
+# slices), slowest tenth +2%, ..."; empty when it cannot run.
 lab_speed() {
-	"$COROLAB" doctor --speed 2>/dev/null | sed -e 's/  ->.*//' -e 's/^[a-z]* *CPU speed *//' -e 's/["\\]//g' |
-		head -n1
+	"$COROLAB" doctor --speed 2>/dev/null | sed -e 's/["\\]//g' | head -n1
 }
 
 # lab_env_add DIR KEY VALUE: one more string field in DIR/env.json.

@@ -264,7 +264,7 @@ ALL=(runtime serve_vs_nginx http)
 # How steady the CPU is, before and after: this VM slows down for tenths of
 # a second at a time, and every figure below lands in whatever stretch it
 # lands in (`corolab doctor --speed`; notes/methodology.md).
-speed() { echo "bench: machine $1: $("$COROLAB" doctor --speed 2>/dev/null | sed -e 's/  ->.*//' -e 's/^[a-z]* *CPU speed *//')"; }
+speed() { echo "bench: machine $1: $("$COROLAB" doctor --speed 2>/dev/null)"; }
 speed before
 for b in "${ALL[@]}"; do
 	if ! declare -F "bench_$b" >/dev/null; then

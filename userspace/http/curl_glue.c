@@ -161,7 +161,6 @@ struct csock {
 	bool fresh;		/* new, wants OUT: try curl before polling */
 	struct transfer *owner;	/* whose coroutine watches it; NULL: a poller coroutine */
 	struct coro *co;	/* the poller; NULL until it starts (owner == NULL) */
-	bool kicked;		/* the poller's await was interrupted by us */
 };
 
 struct cmulti {
@@ -187,10 +186,12 @@ struct transfer {
 
 /* Make the coroutine watching s, or the transfer t, look again: interrupt
  * its await if it is in one (a running or already woken coroutine reads
- * the new state anyway). */
+ * the new state anyway).  *kicked, when given, tells a transfer's
+ * coroutine that the -ECANCELED was ours, not its caller's (a poller has no
+ * caller: -ECANCELED always means "look again" there). */
 static void kick(struct coro *co, bool *kicked)
 {
-	if (co && co != coro__self() && coro__interrupt(co) == 0)
+	if (co && co != coro__self() && coro__interrupt(co) == 0 && kicked)
 		*kicked = true;
 }
 
@@ -199,7 +200,7 @@ static void sock_kick(struct csock *s)
 	if (s->owner)
 		kick(s->owner->co, &s->owner->kicked);
 	else
-		kick(s->co, &s->kicked);
+		kick(s->co, NULL);
 }
 
 /* Collect finished transfers and wake their coroutines. */
@@ -285,7 +286,6 @@ static int poller_main(void *arg)
 		} else {
 			r = coro__poll(s->fd, poll_events(s->what), 0);
 		}
-		s->kicked = false;
 		if (s->removed)
 			break;
 		if (r == -ECANCELED)

@@ -356,13 +356,6 @@ static void http_defaults(struct run_opts *o, enum exec_mode m)
 		o->delay_scale = 1.0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void add_figures(json_t *out, const struct fetch_result *res, long n)
 {
 	long cls[HTTP_NCLASSES] = { 0 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/rdoc.h"
+#include "util/util.h"
 
 #define SCHEMA_RUN "corolab.run/1"
 #define SCHEMA_TRACE "corolab.trace/1"
@@ -551,13 +552,6 @@ void flat__free(struct flat *f)
 	free(f->h);
 	free(f->idx);
 	memset(f, 0, sizeof(*f));
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 size_t stats_median(const double *v, size_t n, double *med, double *min, double *max)

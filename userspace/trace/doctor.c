@@ -12,15 +12,16 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <liburing.h>
 #include <zlib.h>
 
 #include "commands.h"
+#include "coro/coro.h"
 #include "trace/probe.h"
 #include "trace/trace.h"
+#include "util/util.h"
 #include "workloads/workload.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -115,19 +116,11 @@ static int read_schedstat(unsigned long long *run_delay, unsigned long long *pco
 	return n == 3 ? 0 : -EINVAL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void burn_ns(uint64_t ns)
 {
-	uint64_t end = now_ns() + ns;
+	uint64_t end = coro__now_ns() + ns;
 
-	while (now_ns() < end)
+	while (coro__now_ns() < end)
 		;
 }
 
@@ -166,12 +159,12 @@ static int forced_wait(unsigned long long *gained)
 	if (!err)
 		err = -pthread_create(&peer, NULL, yield_peer, &stop);	/* inherits the pinning */
 	if (!err) {
-		deadline = now_ns() + 50000000ull;
+		deadline = coro__now_ns() + 50000000ull;
 		do {
 			burn_ns(200000);
 			sched_yield();
 			err = read_schedstat(&rd, &pc);
-		} while (!err && rd == rd0 && now_ns() < deadline);
+		} while (!err && rd == rd0 && coro__now_ns() < deadline);
 		atomic_store(&stop, 1);
 		pthread_join(peer, NULL);
 		if (!err)
@@ -189,28 +182,23 @@ static int forced_wait(unsigned long long *gained)
  * second, with no steal time or run-queue delay to show for it inside.
  * Time the cpu workload's own loop in short slices for ~0.7 s and report
  * the median speed and how much slower the slowest tenth ran. */
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 #define SPEED_SLICES 100
 #define SPEED_SLICE_ITERS 25000000ull	/* ~7 ms at 0.28 ns per iteration */
 #define SPEED_SPREAD_WARN 0.10		/* slowest tenth this much slower: warn */
 
-static void check_speed(void)
+/* bare: print only the figures (`--speed`, for the lab's env.json and
+ * `make bench`), else a doctor line with its verdict and fix. */
+static void check_speed(bool bare)
 {
 	double ns[SPEED_SLICES], med, slow;
 	volatile uint64_t sink = 0;
 	char buf[160];
 
 	for (int i = 0; i < SPEED_SLICES; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = coro__now_ns();
 
 		sink += cpu_sum_squares(0, SPEED_SLICE_ITERS);
-		ns[i] = (double)(now_ns() - t0) / (double)SPEED_SLICE_ITERS;
+		ns[i] = (double)(coro__now_ns() - t0) / (double)SPEED_SLICE_ITERS;
 	}
 	(void)sink;
 	qsort(ns, SPEED_SLICES, sizeof(*ns), cmp_double);
@@ -219,6 +207,10 @@ static void check_speed(void)
 	snprintf(buf, sizeof(buf), "%.3f ns per cpu-loop iteration (median of %d slices), "
 		 "slowest tenth +%.0f%%, slowest +%.0f%%", med, SPEED_SLICES,
 		 100 * (slow / med - 1), 100 * (ns[SPEED_SLICES - 1] / med - 1));
+	if (bare) {
+		puts(buf);
+		return;
+	}
 	report(slow > (1 + SPEED_SPREAD_WARN) * med ? WARN : OK, "CPU speed", buf,
 	       "this machine's speed varies (another guest on the host, frequency scaling): "
 	       "keep --repeat >= 3; the ledger says 'not measured' if it varies under the cpu "
@@ -284,13 +276,14 @@ int cmd_doctor(int argc, char **argv)
 			       "io_uring, MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), "
 			       "how steady the CPU speed is, pid_max,\nvm.max_map_count, RLIMIT_NOFILE and "
 			       "privileges; prints a fix for each gap.\n\n"
-			       "  --speed   only the CPU speed check (~0.7 s; the lab records it in\n"
-			       "            env.json at its start and end)\n\n"
+			       "  --speed   only the CPU speed check, its figures alone on one line\n"
+			       "            (~0.7 s; the lab records it in env.json at its start and\n"
+			       "            end, make bench prints it before and after)\n\n"
 			       "EXAMPLES:\n  sudo corolab doctor\n  corolab doctor --speed\n");
 			return 0;
 		}
 		if (argc == 2 && !strcmp(argv[1], "--speed")) {
-			check_speed();
+			check_speed(true);
 			return 0;
 		}
 		fprintf(stderr, "corolab doctor: unknown argument '%s' (try 'corolab doctor --help')\n",
@@ -380,7 +373,7 @@ int cmd_doctor(int argc, char **argv)
 		       "mount -t tracefs nodev /sys/kernel/tracing (for perf/bpftrace tracepoints)");
 
 	check_sched_info();
-	check_speed();
+	check_speed(false);
 
 	v = read_long("/proc/sys/kernel/pid_max");
 	snprintf(buf, sizeof(buf), "%ld (at most ~%ld threads)", v, v - 100);

@@ -349,6 +349,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	/* -p: what we and the kernel counted between each thread's first and
 	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
 	unsigned long long sv = 0, si = 0, kv = 0, ki = 0;
+	bool sight;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
 	const char *na = o->hooks_only ? "n/a (--hooks-only: nothing counted)" :
@@ -464,21 +465,18 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * bpf/schedtrace.bpf.c) and compared over the threads whose run_delay
 	 * we read; "wakeups" there is the number of waits measured. */
 	rec = json_object();
-	if (!run->ru && !run->excluded && !o->hooks_only) {
-		/* -p: no wait4, but each thread's own counters at our first and
-		 * latest sight of it leaving a CPU (what happened before attach
-		 * and after detach is outside both).  A missed switch-out in
-		 * between shows as a difference. */
-		json_object_set_new(rec, "voluntary", reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL));
-		json_object_set_new(rec, "involuntary", reconcile_abs(si, (long)ki, 0, TRACE_VOLINV_TOL, NULL));
-		json_object_set_new(json_object_get(rec, "voluntary"), "basis", json_string(TRACE_SIGHT_BASIS));
-		json_object_set_new(json_object_get(rec, "involuntary"), "basis", json_string(TRACE_SIGHT_BASIS));
-	} else {
-		json_object_set_new(rec, "voluntary", reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0,
-								    run->pre.nvcsw, TRACE_VOLINV_TOL, na));
-		json_object_set_new(rec, "involuntary", reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0,
-								      run->pre.nivcsw, TRACE_VOLINV_TOL, na));
-	}
+	/* -p: no wait4, but each thread's own counters at our first and latest
+	 * sight of it leaving a CPU (what happened before attach and after
+	 * detach is outside both).  A missed switch-out in between shows as a
+	 * difference. */
+	sight = !run->ru && !run->excluded && !o->hooks_only;
+	json_object_set_new(rec, "voluntary", sight ? reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL) :
+		reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0, run->pre.nvcsw, TRACE_VOLINV_TOL, na));
+	json_object_set_new(rec, "involuntary", sight ? reconcile_abs(si, (long)ki, 0, TRACE_VOLINV_TOL, NULL) :
+		reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0, run->pre.nivcsw, TRACE_VOLINV_TOL, na));
+	for (int k = 0; sight && k < 2; k++)
+		json_object_set_new(json_object_get(rec, k ? "involuntary" : "voluntary"), "basis",
+				    json_string(TRACE_SIGHT_BASIS));
 	if (!tr->ft) {
 		json_object_set_new(rec, "page_faults", json_pack("{s:n,s:s}", "ok", "note",
 								   "n/a (faults probe did not load)"));

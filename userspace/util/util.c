@@ -291,3 +291,10 @@ double ns_to_s(uint64_t ns)
 {
 	return (double)ns / 1e9;
 }
+
+int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}

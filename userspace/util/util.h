@@ -37,4 +37,7 @@ int stderr_is_tty(void);
 
 double ns_to_s(uint64_t ns);
 
+/* qsort comparator: doubles in ascending order. */
+int cmp_double(const void *a, const void *b);
+
 #endif
