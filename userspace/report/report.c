@@ -348,14 +348,22 @@ void rset__free(struct rset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+double rgroup_at(const struct rgroup *g, size_t i, const char *path)
+{
+	if (i >= g->n)
+		return NAN;
+	if (!strncmp(path, "trace.", 6))
+		return g->trace[i] ? rj_num(g->trace[i], path + 6) : NAN;
+	return rj_num(g->run[i], path);
+}
+
 double rgroup_stat(const struct rgroup *g, const char *path, double *min, double *max)
 {
 	double v[64], med, lo, hi;
 	size_t n = g->n < 64 ? g->n : 64;	/* more than 64 repeats: the first 64 */
-	int tr = !strncmp(path, "trace.", 6);
 
 	for (size_t i = 0; i < n; i++)
-		v[i] = tr ? (g->trace[i] ? rj_num(g->trace[i], path + 6) : NAN) : rj_num(g->run[i], path);
+		v[i] = rgroup_at(g, i, path);
 	stats_median(v, n, &med, &lo, &hi);
 	if (min)
 		*min = lo;

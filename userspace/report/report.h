@@ -57,6 +57,11 @@ void rset__free(struct rset *s);
 /* Median over the repeats of a dotted path; a "trace." prefix reads the trace
  * object.  min/max may be NULL.  NAN when no repeat has the field. */
 double rgroup_stat(const struct rgroup *g, const char *path, double *min, double *max);
+/* The value of a dotted path in repeat i; NAN when that repeat lacks it or
+ * i is out of range.  Repeats sort by file name (NAME.rK.json) the same way
+ * in every group, so in two groups with the same repeat count index i is
+ * the same round of the lab's interleaved rounds. */
+double rgroup_at(const struct rgroup *g, size_t i, const char *path);
 /* First C group of workload/mode (gil: 0, 1, or -1 for any), preferring the
  * non-scaled run unless scaled is 1.  NULL if none.  CPython groups are never
  * returned: the C claims must not silently fall back to Python figures. */
