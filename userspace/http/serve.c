@@ -116,6 +116,20 @@ static void b_fmt(struct buf *b, const char *fmt, ...)
 		b->len += (size_t)n;
 }
 
+/* Decimal digits without printf: every response's status and length go
+ * through here (vfprintf was ~4% of the server's CPU against wrk). */
+static void b_uint(struct buf *b, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	b_put(b, d + i, sizeof(d) - i);
+}
+
 /* A JSON string; bytes >= 0x80 and controls as \u00XX (the input is not
  * necessarily UTF-8, and the output must stay valid JSON). */
 static void b_json(struct buf *b, const char *s, size_t n)
@@ -164,13 +178,23 @@ static char bytes_body[SERVE_BYTES_CAP];	/* /bytes/N serves a prefix of this */
 
 static void resp_head(struct buf *o, int status, const char *ctype, size_t clen, bool keep)
 {
-	b_fmt(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	b_str(o, "HTTP/1.1 ");
+	b_uint(o, (unsigned)status);
+	b_put(o, " ", 1);
+	b_str(o, http_reason(status));
+	b_put(o, "\r\n", 2);
 	b_str(o, date_header());
 	b_str(o, "Server: corolab\r\n");
-	if (ctype)
-		b_fmt(o, "Content-Type: %s\r\n", ctype);
-	if (status != 204 && status != 304 && status >= 200)
-		b_fmt(o, "Content-Length: %zu\r\n", clen);
+	if (ctype) {
+		b_str(o, "Content-Type: ");
+		b_str(o, ctype);
+		b_put(o, "\r\n", 2);
+	}
+	if (status != 204 && status != 304 && status >= 200) {
+		b_str(o, "Content-Length: ");
+		b_uint(o, clen);
+		b_put(o, "\r\n", 2);
+	}
 	b_str(o, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
