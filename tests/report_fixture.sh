@@ -90,6 +90,30 @@ sed -i -E 's/"create_ns_per_task": [0-9.]+/"create_ns_per_task": 2300/' "$tmp/li
 grep -qE '^\| C4 \|.*\(9\.9×; 9\.4–10\.5× across 2 rounds\).*\*\*nuanced\*\* \| at the 10× line' "$tmp/line/report.md" ||
 	fail "C4 at the 10x line: $(grep -E '^\| C4 ' "$tmp/line/report.md")"
 
+# A repeat the tracer could not judge (ok: null, too few events) is neither
+# agreement nor failure: "1/1 yes (1 of 2 n/a)", not "1/2 no".
+cp -r "$tmp/r" "$tmp/na"
+python3 - "$tmp/na/05-switch-cost/switch-threads.r2.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["trace"]["reconcile"]["runq_latency.sum_ns"]["ok"] = None
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$C" report --no-charts "$tmp/na" >/dev/null 2>&1 || fail "n/a report failed"
+grep -qE '^\| switch threads .*\| runq_latency.sum_ns \|.*\| 1/1 yes \(1 of 2 n/a\) \|$' "$tmp/na/report.md" ||
+	fail "n/a repeat miscounted: $(grep -E 'switch threads .*runq_latency' "$tmp/na/report.md")"
+grep -qE '^\| switch threads .*\| ctx_switches.voluntary \|.*\| 2/2 yes \|$' "$tmp/na/report.md" ||
+	fail "judged rows changed: $(grep -E 'switch threads .*voluntary' "$tmp/na/report.md")"
+grep -qF "**eBPF vs the kernel's own counters:** 92 of 92 figures agreed in every repeat the tracer could judge —" "$tmp/na/report.md" ||
+	fail "glance line with an n/a repeat: $(grep -F "kernel's own counters" "$tmp/na/report.md")"
+grep -qF "**eBPF vs the kernel's own counters:** 92 of 92 figures agreed" "$md" ||
+	fail "glance line: $(grep -F "kernel's own counters" "$md")"
+# ... and a row that disagreed is named at the top of the report.
+sed -i '0,/"ok": true/s//"ok": false/' "$tmp/na/05-switch-cost/switch-processes.r1.json"
+"$C" report --no-charts "$tmp/na" >/dev/null 2>&1 || fail "disagreement report failed"
+grep -qE "^\*\*eBPF vs the kernel's own counters:\*\* 91 of 92 figures agreed .*; \*\*1 did not\*\* \(switch processes \(2 tasks\) [a-z_.]+\) —" "$tmp/na/report.md" ||
+	fail "disagreement not named: $(grep -F "kernel's own counters" "$tmp/na/report.md")"
+
 # Re-running replaces report.md atomically and leaves no temporary files.
 "$C" report "$tmp/r" >/dev/null 2>&1 || fail "second run failed"
 [ -z "$(find "$tmp/r" -maxdepth 1 -name '*.tmp*')" ] || fail "temporary file left behind"

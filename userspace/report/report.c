@@ -418,6 +418,69 @@ static void md_num(char *b, size_t len, double v)
 		snprintf(b, len, "%.3f", v);
 }
 
+/* One reconciliation figure of a group over its repeats: returns how many
+ * repeats the tracer judged, *okn how many of those agreed.  ok:null means
+ * the tracer could not judge that repeat (too few events): neither
+ * agreement nor failure.  A repeat without the figure counts as a failure. */
+static size_t rec_judged(const struct rgroup *g, const char *fig, size_t *okn)
+{
+	size_t judged = 0;
+
+	*okn = 0;
+	for (size_t r = 0; r < g->n; r++) {
+		json_t *rr = g->trace[r] ? json_object_get(g->trace[r], "reconcile") : NULL;
+		/* Figure names hold dots ("ctx_switches.voluntary"): plain get. */
+		json_t *ok = json_object_get(json_object_get(rr, fig), "ok");
+
+		if (json_is_null(ok))
+			continue;
+		judged++;
+		*okn += json_is_true(ok);
+	}
+	return judged;
+}
+
+/* The reconciliation tables of every experiment in one line for the top of
+ * the report: rows that agreed in every judged repeat, rows that did not
+ * (the first three named), rows never judged. */
+static void rec_glance(const struct rset *s, FILE *md)
+{
+	size_t agree = 0, bad = 0, na = 0;
+	char names[512] = "";
+
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+		json_t *rec = g->trace[0] ? json_object_get(g->trace[0], "reconcile") : NULL;
+		const char *fig;
+		json_t *v;
+
+		if (!json_is_object(rec))
+			continue;
+		json_object_foreach(rec, fig, v) {
+			size_t okn, judged = rec_judged(g, fig, &okn);
+			size_t l = strlen(names);
+
+			if (!judged) {
+				na++;
+			} else if (okn == judged) {
+				agree++;
+			} else if (++bad <= 3 && l < sizeof(names)) {
+				snprintf(names + l, sizeof(names) - l, "%s%s %s", bad > 1 ? "; " : "",
+					 g->label, fig);
+			}
+		}
+	}
+	if (!agree && !bad && !na)
+		return;
+	fprintf(md, "**eBPF vs the kernel's own counters:** %zu of %zu figures agreed in every "
+		    "repeat the tracer could judge", agree, agree + bad + na);
+	if (bad)
+		fprintf(md, "; **%zu did not** (%s%s)", bad, names, bad > 3 ? "; ..." : "");
+	if (na)
+		fprintf(md, "; %zu too small to judge", na);
+	fprintf(md, " — see each experiment's table.\n\n");
+}
+
 /* "1.002 (1.001–1.010)" or "1.002" for one repeat. */
 static void md_stat(char *b, size_t len, const struct rgroup *g, const char *path)
 {
@@ -663,32 +726,26 @@ static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 			continue;
 		if (!any)
 			fprintf(md, "\n**eBPF vs kernel counters** (first repeat; \"agree\" counts repeats "
-				    "that reconciled)\n\n| measurement | figure | eBPF | kernel | agree |\n"
-				    "|---|---|---|---|---|\n");
+				    "that reconciled, of those the tracer could judge)\n\n"
+				    "| measurement | figure | eBPF | kernel | agree |\n|---|---|---|---|---|\n");
 		any = 1;
 		json_object_foreach(rec, fig, v) {
-			char b[32], k[32];
-			size_t okn = 0;
+			char b[32], k[32], na[64] = "";
+			size_t okn, judged = rec_judged(g, fig, &okn);
 
-			for (size_t r = 0; r < g->n; r++) {
-				json_t *rr = g->trace[r] ? json_object_get(g->trace[r], "reconcile") : NULL;
-
-				/* Figure names hold dots ("ctx_switches.voluntary"): plain get. */
-				okn += json_is_true(json_object_get(json_object_get(rr, fig), "ok"));
-			}
 			md_num(b, sizeof(b), rj_num(v, "bpf"));
 			md_num(k, sizeof(k), rj_num(v, "kernel"));
-			/* ok:null means the tracer could not judge (too few events);
-			 * say so with its note rather than count it as a failure. */
-			if (json_is_null(json_object_get(v, "ok"))) {
+			if (!judged) {
 				const char *note = json_string_value(json_object_get(v, "note"));
 
 				fprintf(md, "| %s | %s | %s | %s | %s |\n", g->label, fig, b, k,
 					note ? note : "n/a");
 				continue;
 			}
-			fprintf(md, "| %s | %s | %s | %s | %zu/%zu %s |\n", g->label, fig, b, k, okn, g->n,
-				okn == g->n ? "yes" : "**no**");
+			if (judged < g->n)
+				snprintf(na, sizeof(na), " (%zu of %zu n/a)", g->n - judged, g->n);
+			fprintf(md, "| %s | %s | %s | %s | %zu/%zu %s%s |\n", g->label, fig, b, k, okn,
+				judged, okn == judged ? "yes" : "**no**", na);
 		}
 	}
 	if (!any && s->traced)
@@ -797,6 +854,7 @@ int cmd_report(int argc, char **argv)
 			    "%zu refuted, %zu nuanced, %zu not measured — see the [claims ledger]"
 			    "(#claims-ledger).\n\n", n, cnt[V_SUPPORTED], cnt[V_REFUTED], cnt[V_NUANCED],
 			cnt[V_NOT_MEASURED]);
+		rec_glance(&s, md);
 	}
 	snprintf(path, sizeof(path), "%s/env.json", s.dir);
 	{
