@@ -641,7 +641,7 @@ static void write_commands(const struct rset *s, FILE *md)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/commands.txt", s->dir);
-	fprintf(md, "## Exact commands\n\n");
+	fprintf(md, "## Exact commands\n\nEvery command the lab ran, in order, to reproduce the run.\n\n");
 	f = fopen(path, "r");
 	if (!f) {
 		fprintf(md, "No commands.txt in the results directory (not written by lab/all.sh).\n\n");
@@ -885,7 +885,6 @@ int cmd_report(int argc, char **argv)
 		fputc('\n', md);
 	}
 	write_env(&s, md);
-	write_commands(&s, md);
 	for (size_t i = 0; i < s.nexp; i++)
 		write_experiment(&s, s.experiments[i], md);
 	python__write(&s, md);
@@ -896,6 +895,10 @@ int cmd_report(int argc, char **argv)
 		fprintf(md, "Charts skipped (--no-charts).\n");
 	fputc('\n', md);
 	ledger__write(&s, md);
+	/* Last: every command of the run, to reproduce it (a hundred lines that
+	 * would otherwise stand between the environment and the figures). */
+	fputc('\n', md);
+	write_commands(&s, md);
 	if (fclose(md)) {
 		fprintf(stderr, "corolab report: out of memory\n");
 		free(buf);
