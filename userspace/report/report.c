@@ -726,7 +726,10 @@ static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 			continue;
 		if (!any)
 			fprintf(md, "\n**eBPF vs kernel counters** (first repeat; \"agree\" counts repeats "
-				    "that reconciled, of those the tracer could judge)\n\n"
+				    "that reconciled, of those the tracer could judge).  The kernel's figures "
+				    "include what the command did before the tracer attached (its start-up "
+				    "up to the barrier: a switch or two and ~30 page faults); the tracer "
+				    "subtracts that part before judging.\n\n"
 				    "| measurement | figure | eBPF | kernel | agree |\n|---|---|---|---|---|\n");
 		any = 1;
 		json_object_foreach(rec, fig, v) {
@@ -738,8 +741,11 @@ static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 			if (!judged) {
 				const char *note = json_string_value(json_object_get(v, "note"));
 
-				fprintf(md, "| %s | %s | %s | %s | %s |\n", g->label, fig, b, k,
-					note ? note : "n/a");
+				/* Not judged, but worth saying when the two agree
+				 * exactly (run-queue sums below 1000 waits). */
+				fprintf(md, "| %s | %s | %s | %s | %s%s |\n", g->label, fig, b, k,
+					note ? note : "n/a",
+					rj_num(v, "bpf") == rj_num(v, "kernel") ? "; equal" : "");
 				continue;
 			}
 			if (judged < g->n)
