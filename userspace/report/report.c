@@ -404,10 +404,36 @@ const struct rorig *rset_original(const struct rset *s)
 
 /* ---- Markdown ---- */
 
+/* A whole number with thousands separators, "1,180,123": counts in the
+ * reconciliation tables must show every digit, or 1,180,123 against
+ * 1,180,124 reads "1.18e+06 1.18e+06". */
+static void md_grouped(char *b, size_t len, double v)
+{
+	char d[32];
+	size_t n, o = 0;
+	int k = snprintf(d, sizeof(d), "%.0f", fabs(v));
+
+	if (k < 0 || (size_t)k >= sizeof(d) || len < 2) {
+		snprintf(b, len, "%.0f", v);
+		return;
+	}
+	n = (size_t)k;
+	if (v < 0)
+		b[o++] = '-';
+	for (size_t i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			b[o++] = ',';
+		b[o++] = d[i];
+	}
+	b[o] = '\0';
+}
+
 static void md_num(char *b, size_t len, double v)
 {
 	if (isnan(v))
 		snprintf(b, len, "–");
+	else if (v == floor(v) && fabs(v) >= 10000 && fabs(v) < 1e18)
+		md_grouped(b, len, v);
 	else if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
 		snprintf(b, len, "%.3g", v);
 	else if (v == floor(v) || fabs(v) >= 1000)
@@ -494,7 +520,10 @@ static void md_stat(char *b, size_t len, const struct rgroup *g, const char *pat
 	}
 	md_num(y, sizeof(y), lo);
 	md_num(z, sizeof(z), hi);
-	snprintf(b, len, "%s (%s–%s)", x, y, z);
+	if (!strcmp(y, z))	/* repeats that differ below the printed digits */
+		snprintf(b, len, "%s", x);
+	else
+		snprintf(b, len, "%s (%s–%s)", x, y, z);
 }
 
 static int run_cmd(const char *cmd, char *out, size_t len)
