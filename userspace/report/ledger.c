@@ -531,7 +531,7 @@ static void py_claim(const struct rset *s, struct claim_result *r)
 			add(ev, el, "; processes %.0f ns", med(c, f));
 		v = cost_verdict(x / y, nr, lo, hi, &line);
 		if (line)
-			py_set(r, v, "at the %.0f× line: the rounds fell on both sides of it", line);
+			py_set(r, v, "at the %.0f× line (the rounds fell on both sides of it)", line);
 		else
 			py_set(r, v, v == V_SUPPORTED ? "an order of magnitude apart, as in C" :
 			       v == V_NUANCED ? "cheaper, but the interpreter's own cost per step (µs) "
@@ -824,8 +824,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			put_more(r->evidence, "; process %.0f ns", z);
 		r->verdict = cost_verdict(x / y, nr, lo, hi, &line);
 		if (line)
-			put(r->why, sizeof(r->why), "at the %.0f× line: the rounds fell on both sides "
-			    "of it: creating a thread cost %.1f times as much as a coroutine, not "
+			put(r->why, sizeof(r->why), "at the %.0f× line (the rounds fell on both sides "
+			    "of it): creating a thread cost %.1f times as much as a coroutine, not "
 			    "clearly %s", line, x / y, line == COST_RATIO_CLEAR ?
 			    "an order of magnitude more" : "more");
 		else
@@ -859,8 +859,8 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 			put_more(r->evidence, "; processes %.0f ns", med(c, "ns_per_switch"));
 		r->verdict = cost_verdict(x / y, nr, lo, hi, &line);
 		if (line)
-			put(r->why, sizeof(r->why), "at the %.0f× line: the rounds fell on both sides "
-			    "of it, so coroutine switches were cheaper, but not clearly %s", line,
+			put(r->why, sizeof(r->why), "at the %.0f× line (the rounds fell on both sides "
+			    "of it): coroutine switches were cheaper, but not clearly %s", line,
 			    line == COST_RATIO_CLEAR ? "by an order of magnitude" : "by much");
 		else
 			put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
