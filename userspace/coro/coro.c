@@ -123,6 +123,7 @@ struct coro_loop {
 	uint64_t inflight;		/* operations whose CQE has not arrived */
 	uint64_t next_id;
 	unsigned max_coros;
+	unsigned batch_wait_us, batch_nr;	/* coro_loop_opts; 0: not batching */
 	struct coro_stats st;
 	int (*call_fn)(void *);		/* coro__call: what to run on this stack, */
 	void *call_arg;			/* its argument, */
@@ -138,6 +139,11 @@ struct coro_loop {
 	bool from_main;			/* the last switch left the loop context */
 #endif
 };
+
+/* liburing 2.3 predates both: IORING_FEAT_MIN_TIMEOUT (6.12) and the
+ * getevents_arg field that carries the min-wait (its `pad`, named
+ * min_wait_usec since). */
+#define CORO_FEAT_MIN_TIMEOUT (1U << 15)
 
 static __thread struct coro_loop *tls_loop;
 
@@ -932,11 +938,39 @@ int loop__new(struct coro_loop **out, const struct coro_loop_opts *opts)
 	if (err)
 		goto err_free;
 	l->max_coros = o.max_coros;
+	/* Batching needs the kernel's min-wait and DEFER_TASKRUN (without it
+	 * a completion wakes the waiter whatever the count). */
+	if (o.batch_wait_us && (p.features & CORO_FEAT_MIN_TIMEOUT) &&
+	    (p.flags & IORING_SETUP_DEFER_TASKRUN)) {
+		l->batch_wait_us = o.batch_wait_us;
+		l->batch_nr = o.batch_nr ? o.batch_nr : 32;
+	}
+	l->st.batch_wait_us = l->batch_wait_us;
 	*out = l;
 	return 0;
 err_free:
 	free(l);
 	return err;
+}
+
+/* A batched wait (see coro_loop_opts.batch_wait_us): submit, then wait for
+ * batch_nr completions, or for the window with at least one, or until
+ * wait_ns.  Always with a deadline: with none the kernel ends every wait
+ * when the window closes, events or not (an idle loop would spin). */
+static int ring_wait_batched(struct coro_loop *l, unsigned queued, uint64_t wait_ns)
+{
+	uint64_t w = wait_ns == UINT64_MAX ? 1000000000ull : wait_ns;
+	struct __kernel_timespec ts = { .tv_sec = (long long)(w / 1000000000ull),
+					.tv_nsec = (long long)(w % 1000000000ull) };
+	struct io_uring_getevents_arg arg = { .pad = l->batch_wait_us,
+					      .ts = (uint64_t)(uintptr_t)&ts };
+	int n = queued ? io_uring_submit(&l->ring) : 0;
+
+	if (n < 0)
+		return n;
+	return io_uring_enter2(l->ring.ring_fd, 0, l->batch_nr,
+			       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+			       (sigset_t *)&arg, sizeof(arg));	/* -errno */
 }
 
 /* Enter the kernel once: submit what is queued and wait for at least one
@@ -961,6 +995,8 @@ static int ring_enter(struct coro_loop *l, uint64_t wait_ns)
 		n = queued ? io_uring_submit(&l->ring) : 0;
 		if (n >= 0 && l->inflight)
 			n = io_uring_enter(l->ring.ring_fd, 0, 0, IORING_ENTER_GETEVENTS, NULL);
+	} else if (l->batch_wait_us && wait_ns > (uint64_t)l->batch_wait_us * 1000) {
+		n = ring_wait_batched(l, queued, wait_ns);
 	} else if (wait_ns == UINT64_MAX) {
 		n = io_uring_submit_and_wait(&l->ring, 1);
 	} else {

@@ -32,6 +32,14 @@ struct coro_loop_opts {
 	unsigned max_coros;	/* refuse spawns beyond this many live; 0 = no limit */
 	int guard_mprotect;	/* 1: guard pages by mprotect even where the kernel
 				 * has MADV_GUARD_INSTALL (tests, comparisons) */
+	/* Batched wake-ups (io_uring min-wait, Linux 6.12+; ignored where the
+	 * kernel lacks it): a blocking wait returns once batch_nr completions
+	 * are ready, or batch_wait_us after it began if at least one is.
+	 * Completions arriving while it waits then wake nobody (no IPI to an
+	 * idle CPU); an event may wait up to batch_wait_us.  Waits shorter than
+	 * the window (a timer due sooner) are not batched.  0: off. */
+	unsigned batch_wait_us;
+	unsigned batch_nr;	/* 0: 32 */
 };
 
 struct coro_stats {
@@ -46,6 +54,7 @@ struct coro_stats {
 	uint64_t io_completed;	/* CQEs reaped */
 	uint64_t kernel_waits;	/* io_uring waits that blocked in the kernel */
 	int guard_madvise;	/* 1: guard pages via MADV_GUARD_INSTALL, 0: mprotect */
+	unsigned batch_wait_us;	/* batched wake-ups in effect (0: off or unsupported) */
 };
 
 /* Loop lifetime.  One loop per OS thread; loop__run returns when no coroutine

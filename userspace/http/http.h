@@ -22,11 +22,18 @@ struct serve_opts {
 	long max_conns;		/* connections beyond this are closed at once */
 	uint64_t idle_ns;	/* idle / slow-client timeout; 0: 30 s */
 	bool test_endpoints;	/* /reset (RST mid-response); always on, see serve.c */
+	long batch_wait_us;	/* wake-up batching window (coro_loop_opts);
+				 * 0: SERVE_BATCH_WAIT_US, < 0: off */
 };
+
+/* The server's default wake-up batching window, microseconds: measured in
+ * notes/http.md (fewer cross-CPU wake-ups for the client to pay for). */
+#define SERVE_BATCH_WAIT_US 50
 
 struct serve_stats {
 	uint64_t accepted, rejected, requests, bad_requests, timeouts;
 	uint64_t peak_conns;
+	unsigned batch_wait_us;	/* the batching window in effect (0: off or unsupported) */
 };
 
 /* Called once the socket listens (port resolved). */

@@ -742,6 +742,12 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 	if (err < 0)
 		goto out;
 	s.lfd = err;
+	/* Batched wake-ups: while the server sleeps, a burst of connections or
+	 * requests wakes it once per batch (or per window), not once each; the
+	 * kernel then sends no wake-up IPI per event, a cost the client's CPU
+	 * pays on loopback (notes/http.md).  An event waits at most the window. */
+	lo.batch_wait_us = o->batch_wait_us < 0 ? 0 :
+			   o->batch_wait_us ? (unsigned)o->batch_wait_us : SERVE_BATCH_WAIT_US;
 	err = loop__new(&s.loop, &lo);
 	if (err)
 		goto out;
@@ -757,8 +763,16 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 		on_listen(arg, o->bind ? o->bind : "127.0.0.1", port);
 	err = loop__run(s.loop);
 out:
-	if (st)
+	if (st) {
 		*st = s.st;
+		st->batch_wait_us = 0;
+		if (s.loop) {
+			struct coro_stats cs;
+
+			loop__stats(s.loop, &cs);
+			st->batch_wait_us = cs.batch_wait_us;
+		}
+	}
 	if (s.loop)
 		loop__free(s.loop);
 	if (s.lfd >= 0)
@@ -784,7 +798,8 @@ static void print_listening(void *arg, const char *addr, int port)
 static void serve_usage(FILE *f)
 {
 	fprintf(f,
-		"USAGE: corolab serve [--bind ADDR] [--port N] [--max-conns N] [--idle-timeout S] [-v]\n"
+		"USAGE: corolab serve [--bind ADDR] [--port N] [--max-conns N] [--idle-timeout S]\n"
+		"                     [--batch-wait US] [-v]\n"
 		"\n"
 		"An httpbin-compatible delay server on corolab's coroutine runtime (io_uring).\n"
 		"Prints 'listening on ADDR:PORT' on stdout once ready; SIGINT/SIGTERM stop it.\n"
@@ -798,6 +813,8 @@ static void serve_usage(FILE *f)
 		"  --port N            TCP port; 0 picks a free one (default 8080)\n"
 		"  --max-conns N       close connections beyond N at once (default: RLIMIT_NOFILE - 64)\n"
 		"  --idle-timeout S    close idle or slow clients after S seconds (default 30)\n"
+		"  --batch-wait US     while asleep, wake once per 32 events or US microseconds\n"
+		"                      (io_uring min-wait, Linux 6.12+; default 50, 0 = every event)\n"
 		"  -v                  connection statistics on stderr at exit\n"
 		"\n"
 		"EXAMPLES:\n"
@@ -813,6 +830,7 @@ int cmd_serve(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "batch-wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -823,7 +841,7 @@ int cmd_serve(int argc, char **argv)
 	long v, nofile;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "b:p:m:i:vh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:p:m:i:w:vh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b': {
 			struct in6_addr a;
@@ -852,6 +870,13 @@ int cmd_serve(int argc, char **argv)
 				fprintf(stderr, "corolab serve: --idle-timeout wants seconds > 0 (e.g. 30, 0.5), not '%s'\n", optarg);
 				return 2;
 			}
+			break;
+		case 'w':
+			if (parse_long(optarg, 0, 1000000, &v)) {
+				fprintf(stderr, "corolab serve: --batch-wait wants microseconds 0..1000000, not '%s'\n", optarg);
+				return 2;
+			}
+			o.batch_wait_us = v ? v : -1;
 			break;
 		case 'v':
 			verbose++;
@@ -892,5 +917,13 @@ int cmd_serve(int argc, char **argv)
 			(unsigned long long)st.accepted, (unsigned long long)st.rejected,
 			(unsigned long long)st.peak_conns, (unsigned long long)st.requests,
 			(unsigned long long)st.bad_requests, (unsigned long long)st.timeouts);
+	if (verbose) {
+		if (st.batch_wait_us)
+			fprintf(stderr, "corolab serve: wake-ups batched (io_uring min-wait %u us)\n",
+				st.batch_wait_us);
+		else
+			fprintf(stderr, "corolab serve: wake-ups not batched (%s)\n", o.batch_wait_us < 0 ?
+				"--batch-wait 0" : "the kernel lacks io_uring min-wait, Linux 6.12+");
+	}
 	return 0;
 }
