@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Description: the CLI around the http workload: corolab serve prints its
 # port and exits 0 on SIGINT; `corolab run http` at small scale in every
-# mode; a malformed --url is a usage error (exit 2); bad serve options exit 2.
+# mode; a malformed --url is a usage error (exit 2); bad serve options exit 2;
+# -v reports whether wake-ups are batched (--batch-wait 0 turns it off).
 set -u
 C=${COROLAB:?set COROLAB to the corolab binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$C" serve --port 0 >"$tmp/out" 2>"$tmp/err" &
+"$C" serve --port 0 -v >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do grep -q '^listening on 127.0.0.1:[0-9]*$' "$tmp/out" && break; sleep 0.05; done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out")
@@ -51,9 +52,25 @@ kill -INT "$pid"
 wait "$pid"
 rc=$?
 [ "$rc" = 0 ] || fail "serve exited $rc on SIGINT"
+# -v says whether its wake-ups were batched (io_uring min-wait, 6.12+) and why not.
+grep -qE '^corolab serve: wake-ups (batched \(io_uring min-wait 50 us\)|not batched \(the kernel lacks)' "$tmp/err" ||
+	fail "no batching line: $(cat "$tmp/err")"
+
+# --batch-wait 0: one wake-up per event, as before; still serves.
+"$C" serve --port 0 --batch-wait 0 -v >"$tmp/out0" 2>"$tmp/err0" &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/out0" && break; sleep 0.05; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out0")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/delay/0.05")" = 200 ] ||
+	fail "--batch-wait 0 server does not answer"
+kill -INT "$pid"
+wait "$pid" || fail "--batch-wait 0 server exited $?"
+grep -q '^corolab serve: wake-ups not batched (--batch-wait 0)' "$tmp/err0" ||
+	fail "--batch-wait 0 not reported: $(cat "$tmp/err0")"
 
 "$C" serve --port 70000 >/dev/null 2>&1; [ $? = 2 ] || fail "bad --port is not exit 2"
 "$C" serve --bind nowhere >/dev/null 2>&1; [ $? = 2 ] || fail "bad --bind is not exit 2"
+"$C" serve --batch-wait soon >/dev/null 2>&1; [ $? = 2 ] || fail "bad --batch-wait is not exit 2"
 
 "$C" run http --mode coroutines --url 'http://127.0.0.1:1/{nope}' >"$tmp/bad" 2>&1
 rc=$?
