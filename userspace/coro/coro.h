@@ -35,9 +35,10 @@ struct coro_loop_opts {
 	/* Batched wake-ups (io_uring min-wait, Linux 6.12+; ignored where the
 	 * kernel lacks it): a blocking wait returns once batch_nr completions
 	 * are ready, or batch_wait_us after it began if at least one is.
-	 * Completions arriving while it waits then wake nobody (no IPI to an
-	 * idle CPU); an event may wait up to batch_wait_us.  Waits shorter than
-	 * the window (a timer due sooner) are not batched.  0: off. */
+	 * Completions arriving inside that window wake nobody (no IPI to an
+	 * idle CPU) and wait at most batch_wait_us; after it, the next one
+	 * wakes the loop at once.  Waits shorter than the window (a timer due
+	 * sooner) are not batched.  0: off. */
 	unsigned batch_wait_us;
 	unsigned batch_nr;	/* 0: 32 */
 };
