@@ -181,7 +181,7 @@ static void chart_time(struct chartctx *c)
 		 "set ylabel 'wall time (s, log scale)'\nset xlabel 'experiment'\n"
 		 "set logscale y\nset datafile missing '?'\nset style data histogram\n"
 		 "set style histogram errorbars gap 2 lw 2\nset style fill solid 0.85 border -1\n"
-		 "set boxwidth 0.9\nset key outside top center horizontal\nset xtics rotate by -20\n"
+		 "set boxwidth 0.9\nset key outside top center horizontal\nset xtics rotate by -20\nset rmargin 6\n"
 		 "plot 'time.dat' using 2:3:4:xtic(1) title 'sequential' lc rgb '#7f7f7f', \\\n"
 		 "  '' using 5:6:7 title 'threads' lc rgb '#1f77b4', \\\n"
 		 "  '' using 8:9:10 title 'coroutines' lc rgb '#2ca02c', \\\n"
@@ -228,7 +228,7 @@ static void chart_switches(struct chartctx *c)
 	       "set ylabel 'switches + 1 (log scale)'\nset logscale y\n"
 	       "set style data histogram\nset style histogram clustered gap 1\n"
 	       "set style fill solid 0.85 border -1\nset key outside top center horizontal\nset xtics rotate by -40\n"
-	       "set bmargin 6\n"
+	       "set bmargin 6\nset rmargin 8\n"
 	       "plot 'switches.dat' using 2:xtic(1) title 'voluntary (blocked, yielded)' lc rgb '#1f77b4', \\\n"
 	       "  '' using 3 title 'involuntary (preempted)' lc rgb '#d62728'");
 }
@@ -313,9 +313,12 @@ static void chart_memory(struct chartctx *c)
 		double rss = rgroup_stat(g, "rss_per_task_bytes", NULL, NULL);
 		double pf = rgroup_stat(g, "trace.totals.page_faults.user", NULL, NULL);
 
-		if (strcmp(g->workload, "spawn") || isnan(rss))
+		/* Spawns with --duration 0 (05-switch-cost times creation) end
+		 * before anything is measured resident: no memory figure. */
+		if (strcmp(g->workload, "spawn") || isnan(rss) ||
+		    rgroup_stat(g, "params.duration_s", NULL, NULL) == 0)
 			continue;
-		fprintf(f, "\"%s%s x%ld\"", g->py ? "py " : "", g->mode, g->tasks);
+		fprintf(f, "\"%s%s x%ld\"", g->py ? "py " : "", short_mode(g->mode), g->tasks);
 		fnum(f, rss / 1024);
 		fnum(f, g->tasks ? pf / (double)g->tasks : NAN);
 		fputc('\n', f);
@@ -328,11 +331,13 @@ static void chart_memory(struct chartctx *c)
 	       "set multiplot layout 1,2 title 'spawn: memory per task (resident, not virtual)'\n"
 	       "set logscale y\nset datafile missing '?'\nset style data histogram\n"
 	       "set style histogram clustered\nset style fill solid 0.85 border -1\n"
-	       "set xtics rotate by -30\nset bmargin 5\nunset key\n"
+	       "set xtics rotate by -30\nset bmargin 6\nunset key\nset offsets 0, 0, graph 0.1, 0\n"
 	       "set title 'RSS per task'\nset ylabel 'KiB per task (log scale)'\n"
-	       "plot 'memory.dat' using 2:xtic(1) lc rgb '#1f77b4'\n"
+	       "plot 'memory.dat' using 2:xtic(1) lc rgb '#1f77b4', \\\n"
+	       "  '' using 0:2:(sprintf('%.1f', $2)) with labels offset 0,0.8\n"
 	       "set title 'Page faults per task (eBPF)'\nset ylabel 'faults per task (log scale)'\n"
-	       "plot 'memory.dat' using 3:xtic(1) lc rgb '#ff7f0e'\n"
+	       "plot 'memory.dat' using 3:xtic(1) lc rgb '#ff7f0e', \\\n"
+	       "  '' using 0:3:(sprintf('%.1f', $3)) with labels offset 0,0.8\n"
 	       "unset multiplot");
 }
 
@@ -417,12 +422,12 @@ static void chart_lifecycle(struct chartctx *c)
 		 "set title 'threads'\n"
 		 "plot 'lifecycle-threads.dat' using 2:1:3:(0):4 with vectors nohead lw 18 lc variable, \\\n"
 		 "  '' using ($5==1?$2:1/0):1:3:(0) with vectors nohead lw 6 lc rgb 'white', \\\n"
-		 "  '' using ($7==1?$2:1/0):($1+0.32):(sprintf('tid %%d', $6)) with labels left font ',16'\n"
+		 "  '' using ($7==1?$2:1/0):($1+0.32):(sprintf('tid %%d', $6)) with labels left offset 0.4,0 font ',16'\n"
 		 "%s"
 		 "set title 'coroutines'\n"
 		 "plot 'lifecycle-coroutines.dat' using 2:1:3:(0):4 with vectors nohead lw 18 lc variable, \\\n"
 		 "  '' using ($5==1?$2:1/0):1:3:(0) with vectors nohead lw 6 lc rgb 'white', \\\n"
-		 "  '' using ($7==1?$2:1/0):($1+0.32):(sprintf('tid %%d', $6)) with labels left font ',16'\n"
+		 "  '' using ($7==1?$2:1/0):($1+0.32):(sprintf('tid %%d', $6)) with labels left offset 0.4,0 font ',16'\n"
 		 "unset multiplot", yt[0], yt[1]);
 	render(c, "lifecycle", "Lifecycle timeline", body);
 }
@@ -463,10 +468,16 @@ static void chart_cost(struct chartctx *c)
 	       "set ylabel 'nanoseconds (log scale)'\nset logscale y\nset datafile missing '?'\n"
 	       "set style data histogram\nset style histogram clustered gap 1\n"
 	       "set style fill solid 0.85 border -1\nset key top left\n"
+	       /* From 1 ns: a coroutine switch (~7-10 ns) must show as a bar,
+		* not vanish at the axis.  Each bar carries its figure: four
+		* series, gap 1, so bar k of cluster i sits at i + (k - 1.5) / 5. */
+	       "set yrange [1:*]\nfmt(v) = v < 100 ? sprintf('%.1f', v) : sprintf('%.0f', v)\n"
 	       "plot 'cost.dat' using 2:xtic(1) title 'coroutines' lc rgb '#2ca02c', \\\n"
 	       "  '' using 3 title 'glibc swapcontext' lc rgb '#98df8a', \\\n"
 	       "  '' using 4 title 'threads' lc rgb '#1f77b4', \\\n"
-	       "  '' using 5 title 'processes' lc rgb '#d62728'");
+	       "  '' using 5 title 'processes' lc rgb '#d62728', \\\n"
+	       "  for [k=2:5] '' using ($0 + (k - 3.5) / 5.0):k:(fmt(column(k))) "
+	       "with labels offset 0,0.8 notitle");
 }
 
 int charts__write(const struct rset *s, FILE *md)
