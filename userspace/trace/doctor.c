@@ -265,6 +265,7 @@ int cmd_doctor(int argc, char **argv)
 	char buf[160];
 	int essential = 0, rc, n;
 	struct io_uring ring;
+	struct io_uring_params iop;
 	struct statfs sfs;
 	struct rlimit rl;
 	long v;
@@ -329,7 +330,8 @@ int cmd_doctor(int argc, char **argv)
 		report(WARN, "tp_btf / raw_tp", "not probed (needs privileges)", "run with sudo");
 	}
 
-	rc = io_uring_queue_init(8, &ring, 0);
+	memset(&iop, 0, sizeof(iop));
+	rc = io_uring_queue_init_params(8, &ring, &iop);
 	if (rc == 0) {
 		struct io_uring_probe *p = io_uring_get_probe_ring(&ring);
 
@@ -337,9 +339,13 @@ int cmd_doctor(int argc, char **argv)
 		if (p) {
 			for (int op = 0; op < p->ops_len; op++)
 				n += !!(p->ops[op].flags & IO_URING_OP_SUPPORTED);
-			snprintf(buf, sizeof(buf), "works; %d ops; TIMEOUT %s, NOP %s", n,
+			/* min-wait: IORING_FEAT_MIN_TIMEOUT (6.12), newer than
+			 * liburing 2.3's headers; serve's batched wake-ups. */
+			snprintf(buf, sizeof(buf), "works; %d ops; TIMEOUT %s, NOP %s; min-wait %s", n,
 				 io_uring_opcode_supported(p, IORING_OP_TIMEOUT) ? "yes" : "no",
-				 io_uring_opcode_supported(p, IORING_OP_NOP) ? "yes" : "no");
+				 io_uring_opcode_supported(p, IORING_OP_NOP) ? "yes" : "no",
+				 iop.features & (1U << 15) ? "yes (serve batches wake-ups)" :
+				 "no (serve wakes per event; Linux 6.12+)");
 			io_uring_free_probe(p);
 		} else {
 			snprintf(buf, sizeof(buf), "works; op probe unavailable");
