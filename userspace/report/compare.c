@@ -461,6 +461,8 @@ int cmd_compare(int argc, char **argv)
 					snprintf(rb, sizeof(rb), "%.3fx", r);
 				if (isnan(d))
 					snprintf(db, sizeof(db), "-");
+				else if (d == floor(d) && fabs(d) < 1e15)
+					snprintf(db, sizeof(db), "%+.0f", d);	/* counts: every digit */
 				else
 					snprintf(db, sizeof(db), "%+.6g", d);
 				if (show)
