@@ -53,6 +53,26 @@ PY
 [ "$(wc -l <"$tmp/t.csv")" -gt 2 ] || fail "timeline empty"
 echo "json + timeline: ok"
 
+# --bpf-stats: every program that ran, with its runs and run time, from the
+# kernel's BPF stats, turned on for this trace only (the sysctl is untouched).
+before=$(cat /proc/sys/kernel/bpf_stats_enabled)
+"$COROLAB" trace --bpf-stats --json "$tmp/bs.json" -- "$COROLAB" run sleep --mode threads --tasks 4 --duration 0.05 -q \
+	>"$tmp/bsout" 2>&1 || fail "--bpf-stats run: $(cat "$tmp/bsout")"
+[ "$(cat /proc/sys/kernel/bpf_stats_enabled)" = "$before" ] || fail "--bpf-stats left kernel.bpf_stats_enabled changed"
+grep -q 'BPF programs (--bpf-stats' "$tmp/bsout" || fail "--bpf-stats summary: $(cat "$tmp/bsout")"
+grep -qE '^    total +[0-9.]+ ms  \([0-9.]+% of the command' "$tmp/bsout" || fail "--bpf-stats total: $(cat "$tmp/bsout")"
+python3 - "$tmp/bs.json" <<'PY' || fail "--bpf-stats JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))["bpf_stats"]
+progs = {p["name"].rsplit("_", 1)[0]: p for p in d["programs"]}
+sw = progs["sched_switch"]
+# The 4 threads and the main one block at least once each.
+assert sw["runs"] >= 5 and sw["run_time_ns"] > 0, sw
+assert d["run_time_ns"] == sum(p["run_time_ns"] for p in d["programs"]), d
+assert all(p["runs"] > 0 for p in d["programs"]), d
+PY
+echo "bpf-stats: ok"
+
 # --hooks-only: the same hooks attached, each program empty; nothing counted,
 # every reconciliation n/a (never a mismatch), the command runs as usual.
 if command -v bpftool >/dev/null; then

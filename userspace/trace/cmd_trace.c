@@ -83,6 +83,8 @@ static void usage(FILE *f)
 "                     fallback for kernels without BTF tracepoints; slower)\n"
 "  --hooks-only       attach every hook with an empty program: counts nothing,\n"
 "                     measures what the hooks alone cost (the overhead floor)\n"
+"  --bpf-stats        report each program's runs and run time (kernel BPF stats,\n"
+"                     on for this trace only): what the tracer itself costs\n"
 "  -v, --verbose      libbpf debug output on stderr\n"
 "  -h, --help         this text\n"
 "\n"
@@ -187,6 +189,39 @@ static void print_threads(FILE *f, json_t *threads)
 	}
 }
 
+/* --bpf-stats: each program's runs and run time, and their sum against the
+ * command's CPU time. */
+static void print_bpf_stats(FILE *f, json_t *tr)
+{
+	json_t *bs = json_object_get(tr, "bpf_stats"), *p;
+	json_t *ru = json_object_get(tr, "rusage");
+	double cpu_ms = (json_number_value(json_object_get(ru, "utime_s")) +
+			 json_number_value(json_object_get(ru, "stime_s"))) * 1e3;
+	size_t i;
+
+	if (!bs)
+		return;
+	if (json_is_string(json_object_get(bs, "error"))) {
+		fprintf(f, "\n  BPF program stats unavailable: %s\n",
+			json_string_value(json_object_get(bs, "error")));
+		return;
+	}
+	fprintf(f, "\n  BPF programs (--bpf-stats: time inside each program, as the kernel counts it)\n");
+	json_array_foreach(json_object_get(bs, "programs"), i, p) {
+		unsigned long long runs = jget(p, "runs"), ns = jget(p, "run_time_ns");
+
+		fprintf(f, "    %-26s %12llu runs %8.0f ns/run %10.3f ms\n",
+			json_string_value(json_object_get(p, "name")), runs,
+			runs ? (double)ns / (double)runs : 0.0, ns / 1e6);
+	}
+	fprintf(f, "    %-26s %44.3f ms", "total", jget(bs, "run_time_ns") / 1e6);
+	if (ru && cpu_ms > 0)
+		fprintf(f, "  (%.1f%% of the command's %.0f ms of CPU)", jget(bs, "run_time_ns") / 1e4 / cpu_ms,
+			cpu_ms);
+	fprintf(f, "\n  (not included: the tracepoint dispatch before each run; included: the stats'\n"
+		   "   own two clock reads per run, which --hooks-only --bpf-stats shows alone)\n");
+}
+
 static void print_summary(FILE *f, json_t *tr, bool per_thread)
 {
 	json_t *rec = json_object_get(tr, "reconcile"), *cmd = json_object_get(tr, "command");
@@ -205,7 +240,9 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		json_is_true(json_object_get(tr, "partial")) ? " (interrupted: partial)" : "");
 	if (json_is_true(json_object_get(tr, "hooks_only"))) {
 		fprintf(f, "  --hooks-only: every hook was attached with a program that returns at once;\n"
-			   "  nothing was counted (the run's own figures show what the hooks alone cost)\n\n");
+			   "  nothing was counted (the run's own figures show what the hooks alone cost)\n");
+		print_bpf_stats(f, tr);
+		fputc('\n', f);
 		return;
 	}
 
@@ -264,6 +301,7 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		fprintf(f, "  note: %s hooks unavailable on this kernel\n", json_string_value(v));
 	print_hist(f, json_object_get(json_object_get(tr, "totals"), "runq_latency") ?
 		   json_object_get(json_object_get(json_object_get(tr, "totals"), "runq_latency"), "log2_hist_us") : NULL);
+	print_bpf_stats(f, tr);
 	if (per_thread)
 		print_threads(f, json_object_get(tr, "threads"));
 	fputc('\n', f);
@@ -285,6 +323,7 @@ int cmd_trace(int argc, char **argv)
 		{ "no-syscalls", no_argument, NULL, 'S' },
 		{ "raw-tp", no_argument, NULL, 'R' },
 		{ "hooks-only", no_argument, NULL, 'H' },
+		{ "bpf-stats", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -359,6 +398,7 @@ int cmd_trace(int argc, char **argv)
 		case 'S': o.no_syscalls = true; break;
 		case 'R': o.raw_tp = true; break;
 		case 'H': o.hooks_only = true; break;
+		case 'B': o.bpf_stats = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "corolab trace: try 'corolab trace --help'\n");

@@ -116,6 +116,11 @@ int faults_read(struct faults *f, struct trace_threads *rows, struct faults_tota
 	return 0;
 }
 
+struct bpf_object *faults_object(struct faults *f)
+{
+	return f->obj;
+}
+
 void faults_free(struct faults *f)
 {
 	faults__destroy(f);

@@ -73,6 +73,11 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
+struct bpf_object *schedtrace_object(struct schedtrace *s)
+{
+	return s->obj;
+}
+
 int schedtrace_traced_fd(struct schedtrace *s)
 {
 	return bpf_map__fd(s->maps.traced_tgids);

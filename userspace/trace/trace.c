@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "trace/probe.h"
@@ -42,6 +43,9 @@ struct tracer {
 	const char *missing;		/* optional hooks left out, or NULL */
 	unsigned long long tl_written;
 	int tl_err;			/* first write error on the timeline file */
+	int stats_fd;			/* --bpf-stats: keeps run-time stats on; -1 otherwise */
+	int stats_err;			/* why they could not be turned on */
+	json_t *bpf_stats;		/* --bpf-stats: what the programs cost */
 };
 
 static int print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -101,6 +105,11 @@ static int on_timeline_event(void *ctx, void *data, size_t len)
 
 static void tracer_close(struct tracer *tr)
 {
+	if (tr->stats_fd >= 0)
+		close(tr->stats_fd);
+	tr->stats_fd = -1;
+	json_decref(tr->bpf_stats);
+	tr->bpf_stats = NULL;
 	ring_buffer__free(tr->rb);
 	if (tr->ft)
 		faults_free(tr->ft);
@@ -329,6 +338,46 @@ static void wait_blocked(pid_t pid)
 	}
 }
 
+/* --bpf-stats: run count and run time of every program of obj that ran,
+ * as the kernel's stats (BPF_ENABLE_STATS) measured them since attach. */
+static void prog_stats(struct bpf_object *obj, json_t *progs, unsigned long long *total)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || !info.run_cnt)
+			continue;
+		json_array_append_new(progs, json_pack("{s:s,s:o,s:o}", "name", bpf_program__name(prog),
+						       "runs", json_u64(info.run_cnt),
+						       "run_time_ns", json_u64(info.run_time_ns)));
+		*total += info.run_time_ns;
+	}
+}
+
+static void collect_prog_stats(struct tracer *tr)
+{
+	unsigned long long total = 0;
+	json_t *progs = json_array();
+
+	if (tr->stats_fd < 0) {
+		tr->bpf_stats = json_pack("{s:s}", "error", strerror(-tr->stats_err));
+		json_decref(progs);
+		return;
+	}
+	prog_stats(schedtrace_object(tr->st), progs, &total);
+	if (tr->ft)
+		prog_stats(faults_object(tr->ft), progs, &total);
+	tr->bpf_stats = json_pack("{s:o,s:o,s:s}", "programs", progs, "run_time_ns", json_u64(total),
+				  "note", "kernel BPF stats: the programs' own run time, without the "
+				  "tracepoint dispatch, with the stats' own two clock reads per run "
+				  "(--hooks-only --bpf-stats measures those alone)");
+}
+
 struct trace_run {
 	struct pre_attach pre;		/* zero in pid mode */
 	char *const *argv;
@@ -420,6 +469,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			 "partial", run->partial, "wall_s", run->wall_s, "attach", tr->mode);
 	if (o->hooks_only)
 		json_object_set_new(root, "hooks_only", json_true());
+	if (tr->bpf_stats)
+		json_object_set_new(root, "bpf_stats", json_incref(tr->bpf_stats));
 	json_object_set_new(root, "exit_status",
 			    run->exit_status >= 0 ? json_integer(run->exit_status) : json_null());
 	json_object_set_new(root, "totals", json_pack(
@@ -628,7 +679,7 @@ static void __attribute__((noreturn)) child_exec(char *const argv[], const struc
 int trace_command(char *const argv[], const struct trace_opts *o,
 		  json_t **out_trace, int *exit_status)
 {
-	struct tracer tr = { 0 };
+	struct tracer tr = { .stats_fd = -1 };
 	struct trace_threads rows = { 0 };
 	struct schedtrace_totals st;
 	struct faults_totals ft = { 0 };
@@ -684,6 +735,13 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	err = schedtrace_seed(tr.st, target);
 	if (err)
 		goto cleanup;
+	if (o->bpf_stats) {
+		/* On for as long as this fd is open, and only counting: no
+		 * sysctl left changed behind us. */
+		tr.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (tr.stats_fd < 0)
+			tr.stats_err = tr.stats_fd;
+	}
 	err = tracer_attach(&tr);
 	if (err)
 		goto cleanup;
@@ -760,6 +818,8 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		}
 	}
 	tracer_detach(&tr);
+	if (o->bpf_stats)
+		collect_prog_stats(&tr);	/* before the iterator runs at collection */
 	if (tr.rb)
 		ring_buffer__consume(tr.rb);
 	if (tr.tl && fflush(tr.tl) && !tr.tl_err)

@@ -43,6 +43,10 @@ struct trace_opts {
 	 * Nothing is counted; the JSON says "hooks_only": true and every
 	 * reconciliation n/a.  A measuring aid (scripts/bench-trace.sh). */
 	bool hooks_only;
+	/* Ask the kernel for each program's run count and run time
+	 * (BPF_ENABLE_STATS, for this trace only) and report them: what the
+	 * tracer's own programs cost.  The stats add two clock reads per run. */
+	bool bpf_stats;
 	/* Never count these processes (nor what they fork); e.g. a server the
 	 * command talks to.  A pid matches a process (tgid) at fork, or a
 	 * thread by tid at collection (its events still reach the global

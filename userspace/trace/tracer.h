@@ -61,6 +61,7 @@ int schedtrace_attach_all(struct schedtrace *s);
 int schedtrace_timeline_fd(struct schedtrace *s);
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot);
 void schedtrace_free(struct schedtrace *s);
+struct bpf_object *schedtrace_object(struct schedtrace *s);	/* for --bpf-stats */
 
 /* faults.c: same, sharing schedtrace's traced-set map and per-CPU counters
  * by fd (the faults and syscalls it counts land in schedtrace's records).
@@ -71,5 +72,6 @@ int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd
 int faults_attach_all(struct faults *f, const char **missing);
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
 void faults_free(struct faults *f);
+struct bpf_object *faults_object(struct faults *f);
 
 #endif
