@@ -103,6 +103,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile bool targ_timeline = false;
 	/* emit switch events to `timeline` */
+const volatile bool targ_sightings = false;
+	/* note the kernel's nvcsw/nivcsw at counted switch-outs: only -p
+	 * reconciles with them (a command has wait4's rusage) */
 const volatile unsigned int targ_exclude_pids[SCHEDTRACE_MAX_EXCLUDE] = {};
 	/* processes never to trace (0 = unused slot) */
 const volatile char targ_exclude_comms[SCHEDTRACE_MAX_EXCLUDE][SCHEDTRACE_COMM_LEN] = {};
@@ -348,6 +351,8 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 static __always_inline void kernel_sighting(struct schedtrace_thread *t, struct task_struct *prev,
 					    const bool btf)
 {
+	if (!targ_sightings)
+		return;	/* the verifier drops the rest: a command pays nothing */
 	t->k_last_nvcsw = RD(btf, prev, nvcsw);
 	t->k_last_nivcsw = RD(btf, prev, nivcsw);
 	if (!t->sighted) {

@@ -44,7 +44,8 @@ struct schedtrace_thread {
 	/* The kernel's own nvcsw/nivcsw, and ours, at the first and the latest
 	 * switch-out we counted (after __schedule's ++*switch_count): what the
 	 * kernel counted from one to the other is what we should have counted
-	 * in between.  The reconciliation of -p, where there is no wait4. */
+	 * in between.  The reconciliation of -p, where there is no wait4;
+	 * recorded only there (targ_sightings). */
 	unsigned long long k_first_nvcsw, k_first_nivcsw, k_last_nvcsw, k_last_nivcsw;
 	unsigned long long first_voluntary, first_involuntary;
 };

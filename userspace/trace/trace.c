@@ -142,7 +142,7 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		.use_btf = btf, .timeline = o->timeline_path != NULL, .ringbuf_bytes = rb_bytes,
 		.exclude_pids = o->exclude_pids, .n_exclude_pids = o->n_exclude_pids,
 		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms,
-		.hooks_only = o->hooks_only });
+		.hooks_only = o->hooks_only, .sightings = o->pid > 0 });
 	if (err)
 		return err;
 	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), schedtrace_counts_fd(tr->st),

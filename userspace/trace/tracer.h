@@ -48,6 +48,7 @@ struct schedtrace_opts {
 	const char *const *exclude_comms;	/* comms whose exec leaves the set */
 	int n_exclude_comms;
 	bool hooks_only;		/* programs return at once (trace_opts) */
+	bool sightings;			/* note the kernel's nvcsw/nivcsw (-p only) */
 };
 
 /* schedtrace.c: open, choose tp_btf/raw_tp twins, size the ring buffer and
