@@ -132,8 +132,7 @@ static void batched(void)
 	pthread_t t;
 
 	T_ASSERT(loop__new(&l, &o) == 0, "batched loop__new");
-	loop__stats(l, &st);
-	if (!st.batch_wait_us) {
+	if (!loop__batch_wait_us(l)) {
 		printf("note: this kernel has no io_uring min-wait (Linux 6.12+): batched waits not tested\n");
 		loop__free(l);
 		return;

@@ -140,12 +140,13 @@ struct coro_loop {
 #endif
 };
 
-/* liburing 2.3 predates both: IORING_FEAT_MIN_TIMEOUT (6.12) and the
- * getevents_arg field that carries the min-wait (its `pad`, named
- * min_wait_usec since). */
-#define CORO_FEAT_MIN_TIMEOUT (1U << 15)
-
 static __thread struct coro_loop *tls_loop;
+
+static struct __kernel_timespec ns_to_ts(uint64_t ns)
+{
+	return (struct __kernel_timespec){ .tv_sec = (long long)(ns / 1000000000ull),
+					   .tv_nsec = (long long)(ns % 1000000000ull) };
+}
 
 uint64_t coro__now_ns(void)
 {
@@ -475,8 +476,7 @@ static int io_await(struct coro *c, struct io_op *op, struct io_uring_sqe *sqe, 
 		struct io_uring_sqe *t;
 
 		sqe->flags |= IOSQE_IO_LINK;
-		op->ts.tv_sec = (long long)(timeout_ns / 1000000000ull);
-		op->ts.tv_nsec = (long long)(timeout_ns % 1000000000ull);
+		op->ts = ns_to_ts(timeout_ns);
 		t = get_sqe(l);
 		if (!t) {
 			/* Cannot happen with a live ring; the op is already
@@ -945,12 +945,16 @@ int loop__new(struct coro_loop **out, const struct coro_loop_opts *opts)
 		l->batch_wait_us = o.batch_wait_us;
 		l->batch_nr = o.batch_nr ? o.batch_nr : 32;
 	}
-	l->st.batch_wait_us = l->batch_wait_us;
 	*out = l;
 	return 0;
 err_free:
 	free(l);
 	return err;
+}
+
+unsigned loop__batch_wait_us(const struct coro_loop *l)
+{
+	return l->batch_wait_us;
 }
 
 /* A batched wait (see coro_loop_opts.batch_wait_us): submit, then wait for
@@ -959,9 +963,8 @@ err_free:
  * when the window closes, events or not (an idle loop would spin). */
 static int ring_wait_batched(struct coro_loop *l, unsigned queued, uint64_t wait_ns)
 {
-	uint64_t w = wait_ns == UINT64_MAX ? 1000000000ull : wait_ns;
-	struct __kernel_timespec ts = { .tv_sec = (long long)(w / 1000000000ull),
-					.tv_nsec = (long long)(w % 1000000000ull) };
+	struct __kernel_timespec ts = ns_to_ts(wait_ns == UINT64_MAX ? 1000000000ull : wait_ns);
+	/* liburing 2.3 names the min-wait field `pad` (min_wait_usec since) */
 	struct io_uring_getevents_arg arg = { .pad = l->batch_wait_us,
 					      .ts = (uint64_t)(uintptr_t)&ts };
 	int n = queued ? io_uring_submit(&l->ring) : 0;
@@ -979,8 +982,7 @@ static int ring_wait_batched(struct coro_loop *l, unsigned queued, uint64_t wait
  * GETEVENTS, so even the non-blocking poll is a (cheap) syscall. */
 static int ring_enter(struct coro_loop *l, uint64_t wait_ns)
 {
-	struct __kernel_timespec ts = { .tv_sec = (long long)(wait_ns / 1000000000ull),
-					.tv_nsec = (long long)(wait_ns % 1000000000ull) };
+	struct __kernel_timespec ts = ns_to_ts(wait_ns);
 	struct io_uring_cqe *cqe;
 	unsigned queued = io_uring_sq_ready(&l->ring);
 	int n;

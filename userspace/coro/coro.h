@@ -55,7 +55,6 @@ struct coro_stats {
 	uint64_t io_completed;	/* CQEs reaped */
 	uint64_t kernel_waits;	/* io_uring waits that blocked in the kernel */
 	int guard_madvise;	/* 1: guard pages via MADV_GUARD_INSTALL, 0: mprotect */
-	unsigned batch_wait_us;	/* batched wake-ups in effect (0: off or unsupported) */
 };
 
 /* Loop lifetime.  One loop per OS thread; loop__run returns when no coroutine
@@ -66,6 +65,12 @@ void loop__free(struct coro_loop *loop);
 /* stats: touched bytes are measured with mincore() over the pool, O(pool). */
 void loop__stats(struct coro_loop *loop, struct coro_stats *st);
 struct coro_loop *loop__current(void);	/* the loop running on this thread, or NULL */
+/* The batching window in effect (coro_loop_opts.batch_wait_us), 0 when off
+ * or when the kernel lacks min-wait. */
+unsigned loop__batch_wait_us(const struct coro_loop *loop);
+/* io_uring_params.features bit for min-wait (Linux 6.12), newer than
+ * liburing 2.3's headers. */
+#define CORO_FEAT_MIN_TIMEOUT (1U << 15)
 
 /* Spawn: out == NULL makes the coroutine detached (freed when it returns);
  * otherwise it must be joined exactly once.  Callable inside or outside the

@@ -765,13 +765,7 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 out:
 	if (st) {
 		*st = s.st;
-		st->batch_wait_us = 0;
-		if (s.loop) {
-			struct coro_stats cs;
-
-			loop__stats(s.loop, &cs);
-			st->batch_wait_us = cs.batch_wait_us;
-		}
+		st->batch_wait_us = s.loop ? loop__batch_wait_us(s.loop) : 0;
 	}
 	if (s.loop)
 		loop__free(s.loop);
@@ -911,13 +905,12 @@ int cmd_serve(int argc, char **argv)
 			fprintf(stderr, "corolab serve: %s\n", strerror(-err));
 		return 1;
 	}
-	if (verbose)
+	if (verbose) {
 		fprintf(stderr, "corolab serve: %llu connections (%llu rejected, peak %llu), %llu requests, "
 			"%llu bad, %llu timed out\n",
 			(unsigned long long)st.accepted, (unsigned long long)st.rejected,
 			(unsigned long long)st.peak_conns, (unsigned long long)st.requests,
 			(unsigned long long)st.bad_requests, (unsigned long long)st.timeouts);
-	if (verbose) {
 		if (st.batch_wait_us)
 			fprintf(stderr, "corolab serve: wake-ups batched (io_uring min-wait %u us)\n",
 				st.batch_wait_us);

@@ -470,7 +470,8 @@ static void chart_cost(struct chartctx *c)
 	       "set style fill solid 0.85 border -1\nset key top left\n"
 	       /* From 1 ns: a coroutine switch (~7-10 ns) must show as a bar,
 		* not vanish at the axis.  Each bar carries its figure: four
-		* series, gap 1, so bar k of cluster i sits at i + (k - 1.5) / 5. */
+		* series (columns 2-5), gap 1, so column k's bar in cluster i
+		* sits at i + (k - 3.5) / 5. */
 	       "set yrange [1:*]\nfmt(v) = v < 100 ? sprintf('%.1f', v) : sprintf('%.0f', v)\n"
 	       "plot 'cost.dat' using 2:xtic(1) title 'coroutines' lc rgb '#2ca02c', \\\n"
 	       "  '' using 3 title 'glibc swapcontext' lc rgb '#98df8a', \\\n"

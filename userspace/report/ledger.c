@@ -155,38 +155,48 @@ static int ratio_rounds(const struct rgroup *num, const struct rgroup *den, cons
 	return (int)(num->n < den->n ? num->n : den->n);
 }
 
-/* C4, C5: "expensive vs cheap" from a cost ratio, judged on every round:
- * supported only if every round is an order of magnitude apart.  Rounds on
- * both sides of a line put the claim at that line (*line = it, verdict
- * nuanced) instead of letting the median flip the verdict from one run to
- * the next: thread vs coroutine creation measured 9.0x in one full run and
- * 10.2x in another on the same machine.  Without rounds, the median. */
-static enum verdict cost_verdict(double ratio, int rounds, double lo, double hi, double *line)
-{
-	*line = 0;
-	if (rounds <= 0)
-		lo = hi = ratio;
-	if (lo >= COST_RATIO_CLEAR)
-		return V_SUPPORTED;
-	if (hi >= COST_RATIO_CLEAR) {
-		*line = COST_RATIO_CLEAR;
-		return V_NUANCED;
-	}
-	if (lo >= COST_RATIO_NONE)
-		return V_NUANCED;
-	if (hi >= COST_RATIO_NONE) {
-		*line = COST_RATIO_NONE;
-		return V_NUANCED;
-	}
-	return V_REFUTED;
-}
+/* C4, C5 (both columns): "expensive vs cheap" from the cost ratio a/b of
+ * one field, judged on every round: supported only if every round is an
+ * order of magnitude apart.  Rounds on both sides of a line put the claim
+ * at that line (line = it, verdict nuanced) instead of letting the median
+ * flip the verdict from one run to the next: thread vs coroutine creation
+ * measured 9.0x in one full run and 10.2x in another on the same machine.
+ * Without rounds, the median. */
+struct cost {
+	double a, b;		/* the medians */
+	double line;		/* the line the rounds fell on both sides of; 0: none */
+	enum verdict v;
+	char rounds[64];	/* "; 8.2–10.4× across 3 rounds", or "" with no spread */
+};
 
-/* "; 8.2–10.4× across 3 rounds" when there is a spread to show. */
-static void rounds_text(char *b, size_t len, int rounds, double lo, double hi, int prec)
+static void cost_judge(const struct rgroup *a, const struct rgroup *b, const char *path, int prec,
+		       struct cost *c)
 {
-	b[0] = '\0';
-	if (rounds > 1 && lo != hi)
-		snprintf(b, len, "; %.*f–%.*f× across %d rounds", prec, lo, prec, hi, rounds);
+	double lo, hi;
+	int nr = ratio_rounds(a, b, path, &lo, &hi);
+
+	c->a = a ? rgroup_stat(a, path, NULL, NULL) : NAN;
+	c->b = b ? rgroup_stat(b, path, NULL, NULL) : NAN;
+	c->line = 0;
+	c->rounds[0] = '\0';
+	if (nr > 1 && lo != hi)
+		snprintf(c->rounds, sizeof(c->rounds), "; %.*f–%.*f× across %d rounds", prec, lo,
+			 prec, hi, nr);
+	if (nr <= 0)
+		lo = hi = c->a / c->b;
+	if (lo >= COST_RATIO_CLEAR) {
+		c->v = V_SUPPORTED;
+	} else if (hi >= COST_RATIO_CLEAR) {
+		c->line = COST_RATIO_CLEAR;
+		c->v = V_NUANCED;
+	} else if (lo >= COST_RATIO_NONE) {
+		c->v = V_NUANCED;
+	} else if (hi >= COST_RATIO_NONE) {
+		c->line = COST_RATIO_NONE;
+		c->v = V_NUANCED;
+	} else {
+		c->v = V_REFUTED;
+	}
 }
 
 static void put(char *b, size_t len, const char *fmt, ...)
@@ -298,25 +308,32 @@ static int speed_varied(const struct rset *s, int py, char *why, size_t whylen)
 	 * workers' rusage reached the parent (not all tools collect it). */
 	static const char *const modes[] = { "sequential", "coroutines", "threads" };
 	const struct rgroup *lo = NULL, *hi = NULL;
+	double tlo = 0, thi = 0;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
 		const struct rgroup *g;
+		double t;
 
 		if (py && !strcmp(modes[i], "threads"))
 			continue;	/* CPython threads always hold a GIL */
 		g = rset_find_rt(s, py, "cpu", modes[i], py ? -1 : 0, 0);
-		if (!g || isnan(cpu_s(g)) || cpu_s(g) <= 0)
+		t = g ? cpu_s(g) : NAN;
+		if (isnan(t) || t <= 0)
 			continue;
-		if (!lo || cpu_s(g) < cpu_s(lo))
+		if (!lo || t < tlo) {
 			lo = g;
-		if (!hi || cpu_s(g) > cpu_s(hi))
+			tlo = t;
+		}
+		if (!hi || t > thi) {
 			hi = g;
+			thi = t;
+		}
 	}
-	if (!lo || cpu_s(hi) <= SPEED_SPREAD_MAX * cpu_s(lo))
+	if (!lo || thi <= SPEED_SPREAD_MAX * tlo)
 		return 0;
 	put(why, whylen, "the machine's speed changed during the experiment: the same CPU work "
 	    "took %.2f s of CPU in %s and %.2f s in %s (more than %.2f× apart), so speed-ups "
-	    "say nothing; rerun", cpu_s(hi), hi->label, cpu_s(lo), lo->label, SPEED_SPREAD_MAX);
+	    "say nothing; rerun", thi, hi->label, tlo, lo->label, SPEED_SPREAD_MAX);
 	return 1;
 }
 
@@ -515,26 +532,22 @@ static void py_claim(const struct rset *s, struct claim_result *r)
 		a = pyg(s, sw ? "switch" : "spawn", "threads");
 		b = pyg(s, sw ? "switch" : "spawn", "coroutines");
 		c = pyg(s, sw ? "switch" : "spawn", "processes");
-		double lo, hi, line;
-		int nr = ratio_rounds(a, b, f, &lo, &hi);
-		enum verdict v;
-		char rt[64];
+		struct cost k;
 
-		x = med(a, f);
-		y = med(b, f);
+		cost_judge(a, b, f, 1, &k);
+		x = k.a;
+		y = k.b;
 		if (isnan(x) || isnan(y))
 			return;
-		rounds_text(rt, sizeof(rt), nr, lo, hi, 1);
 		add(ev, el, "%s: threads %.0f ns, asyncio %.0f ns (%.1f×%s)", sw ? "per switch" :
-		    "create+start per task", x, y, x / y, rt);
+		    "create+start per task", x, y, x / y, k.rounds);
 		if (!isnan(med(c, f)))
 			add(ev, el, "; processes %.0f ns", med(c, f));
-		v = cost_verdict(x / y, nr, lo, hi, &line);
-		if (line)
-			py_set(r, v, "at the %.0f× line (the rounds fell on both sides of it)", line);
+		if (k.line)
+			py_set(r, k.v, "at the %.0f× line (the rounds fell on both sides of it)", k.line);
 		else
-			py_set(r, v, v == V_SUPPORTED ? "an order of magnitude apart, as in C" :
-			       v == V_NUANCED ? "cheaper, but the interpreter's own cost per step (µs) "
+			py_set(r, k.v, k.v == V_SUPPORTED ? "an order of magnitude apart, as in C" :
+			       k.v == V_NUANCED ? "cheaper, but the interpreter's own cost per step (µs) "
 			       "narrows the gap far below C's" :
 			       "about the same: interpreter overhead dominates both");
 	} else if (!strcmp(id, "C6") || !strcmp(id, "C8") || !strcmp(id, "C14")) {
@@ -810,23 +823,21 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 	c = rset_find(s, "spawn", "processes", -1, 0);
 	if (!missing(r, "spawn", "spawn threads and coroutines runs",
 		     isnan(med(a, "create_ns_per_task")) || isnan(med(b, "create_ns_per_task")))) {
-		double lo, hi, line;
-		int nr = ratio_rounds(a, b, "create_ns_per_task", &lo, &hi);
-		char rt[64];
+		struct cost k;
 
-		x = med(a, "create_ns_per_task");
-		y = med(b, "create_ns_per_task");
+		cost_judge(a, b, "create_ns_per_task", 1, &k);
+		x = k.a;
+		y = k.b;
 		z = med(c, "create_ns_per_task");
-		rounds_text(rt, sizeof(rt), nr, lo, hi, 1);
 		put(r->evidence, sizeof(r->evidence), "create per task: thread %.0f ns, coroutine "
-		    "%.0f ns (%.1f×%s)", x, y, x / y, rt);
+		    "%.0f ns (%.1f×%s)", x, y, x / y, k.rounds);
 		if (!isnan(z))
 			put_more(r->evidence, "; process %.0f ns", z);
-		r->verdict = cost_verdict(x / y, nr, lo, hi, &line);
-		if (line)
+		r->verdict = k.v;
+		if (k.line)
 			put(r->why, sizeof(r->why), "at the %.0f× line (the rounds fell on both sides "
 			    "of it): creating a thread cost %.1f times as much as a coroutine, not "
-			    "clearly %s", line, x / y, line == COST_RATIO_CLEAR ?
+			    "clearly %s", k.line, x / y, k.line == COST_RATIO_CLEAR ?
 			    "an order of magnitude more" : "more");
 		else
 			put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
@@ -843,25 +854,23 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 	c = rset_find(s, "switch", "processes", -1, 0);
 	if (!missing(r, "switch", "switch threads and coroutines runs",
 		     isnan(med(a, "ns_per_switch")) || isnan(med(b, "ns_per_switch")))) {
-		double lo, hi, line;
-		int nr = ratio_rounds(a, b, "ns_per_switch", &lo, &hi);
-		char rt[64];
+		struct cost k;
 
-		x = med(a, "ns_per_switch");
-		y = med(b, "ns_per_switch");
+		cost_judge(a, b, "ns_per_switch", 0, &k);
+		x = k.a;
+		y = k.b;
 		z = med(b, "swapcontext_ns_per_switch");
-		rounds_text(rt, sizeof(rt), nr, lo, hi, 0);
 		put(r->evidence, sizeof(r->evidence), "per switch: threads %.0f ns, coroutines %.1f ns "
-		    "(%.0f×%s)", x, y, x / y, rt);
+		    "(%.0f×%s)", x, y, x / y, k.rounds);
 		if (!isnan(z))
 			put_more(r->evidence, "; glibc swapcontext %.0f ns", z);
 		if (!isnan(med(c, "ns_per_switch")))
 			put_more(r->evidence, "; processes %.0f ns", med(c, "ns_per_switch"));
-		r->verdict = cost_verdict(x / y, nr, lo, hi, &line);
-		if (line)
+		r->verdict = k.v;
+		if (k.line)
 			put(r->why, sizeof(r->why), "at the %.0f× line (the rounds fell on both sides "
-			    "of it): coroutine switches were cheaper, but not clearly %s", line,
-			    line == COST_RATIO_CLEAR ? "by an order of magnitude" : "by much");
+			    "of it): coroutine switches were cheaper, but not clearly %s", k.line,
+			    k.line == COST_RATIO_CLEAR ? "by an order of magnitude" : "by much");
 		else
 			put(r->why, sizeof(r->why), r->verdict == V_SUPPORTED ?
 			    "a thread switch goes through futex, the scheduler and back; a coroutine "

@@ -339,12 +339,11 @@ int cmd_doctor(int argc, char **argv)
 		if (p) {
 			for (int op = 0; op < p->ops_len; op++)
 				n += !!(p->ops[op].flags & IO_URING_OP_SUPPORTED);
-			/* min-wait: IORING_FEAT_MIN_TIMEOUT (6.12), newer than
-			 * liburing 2.3's headers; serve's batched wake-ups. */
+			/* min-wait: serve's batched wake-ups */
 			snprintf(buf, sizeof(buf), "works; %d ops; TIMEOUT %s, NOP %s; min-wait %s", n,
 				 io_uring_opcode_supported(p, IORING_OP_TIMEOUT) ? "yes" : "no",
 				 io_uring_opcode_supported(p, IORING_OP_NOP) ? "yes" : "no",
-				 iop.features & (1U << 15) ? "yes (serve batches wake-ups)" :
+				 iop.features & CORO_FEAT_MIN_TIMEOUT ? "yes (serve batches wake-ups)" :
 				 "no (serve wakes per event; Linux 6.12+)");
 			io_uring_free_probe(p);
 		} else {

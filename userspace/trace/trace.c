@@ -43,8 +43,8 @@ struct tracer {
 	const char *missing;		/* optional hooks left out, or NULL */
 	unsigned long long tl_written;
 	int tl_err;			/* first write error on the timeline file */
-	int stats_fd;			/* --bpf-stats: keeps run-time stats on; -1 otherwise */
-	int stats_err;			/* why they could not be turned on */
+	int stats_fd;			/* --bpf-stats: keeps run-time stats on; -errno if
+					 * they could not be turned on; -1 without it */
 	json_t *bpf_stats;		/* --bpf-stats: what the programs cost */
 };
 
@@ -365,7 +365,7 @@ static void collect_prog_stats(struct tracer *tr)
 	json_t *progs = json_array();
 
 	if (tr->stats_fd < 0) {
-		tr->bpf_stats = json_pack("{s:s}", "error", strerror(-tr->stats_err));
+		tr->bpf_stats = json_pack("{s:s}", "error", strerror(-tr->stats_fd));
 		json_decref(progs);
 		return;
 	}
@@ -739,8 +739,6 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		/* On for as long as this fd is open, and only counting: no
 		 * sysctl left changed behind us. */
 		tr.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (tr.stats_fd < 0)
-			tr.stats_err = tr.stats_fd;
 	}
 	err = tracer_attach(&tr);
 	if (err)
