@@ -8,7 +8,9 @@
  * kernel defines it (enqueue -> on CPU, in rq->clock; see "One clock" below),
  * on-CPU time, migrations, and at exit the kernel's own sched_info.run_delay
  * and nvcsw/nivcsw so user space can reconcile.  Globally: a log2 µs
- * histogram of run-queue latency, threads and processes created.
+ * histogram of run-queue latency, threads and processes created.  At each
+ * involuntary switch-out, who ran next: a thread of the same process, of
+ * another traced process, or (named in `preemptors`) an untraced task.
  * With targ_timeline, every switch-in/out of a traced thread also goes to a
  * ring buffer; a full buffer is counted (timeline_dropped), never silent.
  *
@@ -150,6 +152,17 @@ struct {
 	__type(value, u8);
 } excluded SEC(".maps");
 
+/* Involuntary switch-outs of traced threads in favour of untraced tasks,
+ * by (thread, process that ran next).  Touched only on that path: the
+ * worst case the lab measures (threads of one process preempting each
+ * other) stays on the record's inv_own counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SCHEDTRACE_MAX_PREEMPTORS);
+	__type(key, struct schedtrace_preemptor_key);
+	__type(value, struct schedtrace_preemptor);
+} preemptors SEC(".maps");
+
 /* Sized by the loader: one page when --timeline is off. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -248,6 +261,8 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->syscalls, t->syscalls);
 	__sync_fetch_and_add(&h->faults_user, t->faults_user);
 	__sync_fetch_and_add(&h->faults_kernel, t->faults_kernel);
+	__sync_fetch_and_add(&h->inv_own, t->inv_own);
+	__sync_fetch_and_add(&h->inv_traced, t->inv_traced);
 	if (t->runq_max_ns > h->runq_max_ns)
 		h->runq_max_ns = t->runq_max_ns;
 	/* Two threads' sightings in one record compare nothing: mark it. */
@@ -361,6 +376,34 @@ static __always_inline void kernel_sighting(struct schedtrace_thread *t, struct 
 		t->k_first_nivcsw = t->k_last_nivcsw;
 		t->first_voluntary = t->voluntary;
 		t->first_involuntary = t->involuntary;
+	}
+}
+
+/* prev (traced, tid) was switched out runnable and next, outside the
+ * traced set, ran instead: count it against next's process.  Rare in a
+ * traced run except under outside load, so a hash update is fine. */
+static __always_inline void preemptor_note(u32 tid, struct task_struct *next, u32 next_tgid)
+{
+	struct schedtrace_preemptor_key k = { .tid = tid, .tgid = next_tgid };
+	struct schedtrace_preemptor *v, nv = { .count = 1 };
+	long err;
+
+	v = bpf_map_lookup_elem(&preemptors, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		return;
+	}
+	BPF_CORE_READ_STR_INTO(&nv.comm, next, comm);
+	err = bpf_map_update_elem(&preemptors, &k, &nv, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		v = bpf_map_lookup_elem(&preemptors, &k);
+		if (v)
+			__sync_fetch_and_add(&v->count, 1);
+	} else if (err) {
+		struct schedtrace_totals *g = totals_get();
+
+		if (g)
+			g->preemptors_lost++;
 	}
 }
 
@@ -478,6 +521,12 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			} else {
 				t->involuntary++;
 				kernel_sighting(t, prev, btf);
+				if (next_tgid == prev_tgid)
+					t->inv_own++;
+				else if (next_in)
+					t->inv_traced++;
+				else
+					preemptor_note(prev_tid, next, next_tgid);
 				kind = SCHEDTRACE_EV_OUT_PREEMPTED;
 			}
 			if (targ_timeline)

@@ -25,6 +25,12 @@ struct schedtrace_thread {
 	char comm[SCHEDTRACE_COMM_LEN];	/* at exit (after exec), else at creation */
 	unsigned long long voluntary;	/* !preempt && prev_state != 0 */
 	unsigned long long involuntary;	/* everything else but the final switch */
+	/* Who ran next at the counted involuntary switch-outs: a thread of
+	 * the same process, or of another traced process.  The rest went to
+	 * tasks outside the traced set (other processes, kernel threads, idle),
+	 * named in the `preemptors` map.  Beside `involuntary`: one cache
+	 * line for the switch-out's writes. */
+	unsigned long long inv_own, inv_traced;
 	unsigned long long runq_count;	/* switch-ins that ended a run-queue wait */
 	unsigned long long runq_sum_ns;	/* in rq->clock, as sched_info.run_delay */
 	unsigned long long runq_max_ns;
@@ -49,7 +55,19 @@ struct schedtrace_thread {
 	unsigned long long k_first_nvcsw, k_first_nivcsw, k_last_nvcsw, k_last_nivcsw;
 	unsigned long long first_voluntary, first_involuntary;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 192, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 208, "schedtrace_thread layout");
+
+/* `preemptors` map: a traced thread's involuntary switch-outs in favour of
+ * one untraced process (tgid; 0 = a CPU's idle task). */
+#define SCHEDTRACE_MAX_PREEMPTORS	8192
+struct schedtrace_preemptor_key {
+	unsigned int tid;		/* the traced thread switched out */
+	unsigned int tgid;		/* the process whose thread ran next */
+};
+struct schedtrace_preemptor {
+	unsigned long long count;
+	char comm[SCHEDTRACE_COMM_LEN];	/* the first thread of it seen there */
+};
 
 /* Global figures for the whole traced set: one copy per CPU (the per-CPU
  * `totals` map); user space sums them, and takes the max of runq_max_ns. */
@@ -73,6 +91,7 @@ struct schedtrace_totals {
 						 * was open on the CPU: must stay 0 */
 	unsigned long long stints_repaired;	/* user space, from cpu_counts: stints opened by a
 						 * fault or syscall (the switch-in went unseen) */
+	unsigned long long preemptors_lost;	/* `preemptors` full: a switch not attributed */
 };
 
 enum schedtrace_event_kind {

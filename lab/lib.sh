@@ -348,6 +348,11 @@ lab_server_start() {
 	fi
 	# shellcheck disable=SC2034  # used by 01-http.sh
 	LAB_URL="http://127.0.0.1:$port/delay/{delay}"
+	# The report names the server where it took the CPU from a traced run
+	# (setsid forks only when it leads a process group: then its child).
+	local spid=$LAB_SERVER
+	[ "$(cat "/proc/$spid/comm" 2>/dev/null)" = corolab ] || spid=$(pgrep -P "$LAB_SERVER" | head -n1)
+	[ -n "$spid" ] && echo "$spid" >"$EXP_DIR/server.pid"
 	echo "$(lab_quote "$COROLAB" serve --bind 127.0.0.1 --port 0)  # listening on port $port" \
 		>>"$RESULTS_DIR/commands.txt"
 }

@@ -44,8 +44,16 @@ assert set(t["page_faults"]) >= {"user", "kernel"}
 assert set(t["runq_latency"]) >= {"count", "sum_ns", "max_ns", "p50_ns", "p99_ns", "log2_hist_us"}
 assert set(t["io_uring"]) >= {"submitted", "completed"}
 assert set(d["rusage"]) >= {"nvcsw", "nivcsw", "minflt", "majflt", "maxrss_kb", "utime_s", "stime_s"}
+def by_ok(by, inv):
+    assert set(by) >= {"own_process", "other_traced", "untraced", "untraced_top"}, by
+    assert by["own_process"] + by["other_traced"] + by["untraced"] == inv, (by, inv)
+    assert sum(p["count"] for p in by["untraced_top"]) <= by["untraced"], by
+    for p in by["untraced_top"]:
+        assert set(p) == {"pid", "comm", "count"}, p
+by_ok(t["involuntary_by"], t["ctx_switches"]["involuntary"])
 for th in d["threads"]:
     assert set(th) >= {"tid", "tgid", "comm", "voluntary", "involuntary", "page_faults", "runq_sum_ns", "oncpu_ns"}
+    by_ok(th["involuntary_by"], th["involuntary"])
 assert d["reconcile"]["voluntary"]["ok"] is True, d["reconcile"]
 assert d["timeline"]["events"] > 0 and d["timeline"]["dropped"] == 0, d["timeline"]
 PY

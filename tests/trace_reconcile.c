@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,12 @@ static void spin_for(double s)
 	while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < s);
 }
 
+static void *spin_thread(void *arg)
+{
+	spin_for(0.3);
+	return arg;
+}
+
 static int child_mode(const char *mode)
 {
 	if (!strcmp(mode, "sleeps")) {
@@ -61,6 +69,23 @@ static int child_mode(const char *mode)
 			_exit(0);
 		}
 		spin_for(0.3);
+		wait(NULL);
+		return 0;
+	}
+	if (!strcmp(mode, "contend")) {
+		/* A second thread, a child process and (outside the trace, the
+		 * test's own spinner) a stranger, all spinning on CPU 0. */
+		pthread_t th;
+
+		pin_cpu0();
+		if (pthread_create(&th, NULL, spin_thread, NULL))
+			return 1;
+		if (fork() == 0) {
+			spin_for(0.3);
+			_exit(0);
+		}
+		spin_for(0.3);
+		pthread_join(th, NULL);
 		wait(NULL);
 		return 0;
 	}
@@ -161,9 +186,26 @@ static bool ok(json_t *t, const char *fig)
 static void show(const char *mode, json_t *t)
 {
 	char *s = json_dumps(json_object_get(t, "reconcile"), JSON_COMPACT);
+	char *by = json_dumps(json_object_get(json_object_get(t, "totals"), "involuntary_by"), JSON_COMPACT);
 
-	printf("%-10s %s\n", mode, s);
+	printf("%-10s %s\n%-10s involuntary_by %s\n", mode, s, "", by ? by : "?");
 	free(s);
+	free(by);
+}
+
+/* totals.involuntary_by.WHO; and the three parts must add up to the
+ * involuntary switches (a failed check there reads as -1). */
+static long long preempted_by(json_t *t, const char *who)
+{
+	json_t *by = json_object_get(json_object_get(t, "totals"), "involuntary_by");
+	long long sum = 0;
+
+	for (int i = 0; i < 3; i++)
+		sum += json_integer_value(json_object_get(by, (const char *[]){ "own_process", "other_traced",
+										  "untraced" }[i]));
+	if (sum != jint(t, "totals", "ctx_switches", "involuntary"))
+		return -1;
+	return json_integer_value(json_object_get(by, who));
 }
 
 int main(int argc, char **argv)
@@ -193,6 +235,43 @@ int main(int argc, char **argv)
 	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "busy: switches do not reconcile");
 	T_ASSERT(jint(t, "totals", "processes_created", NULL) >= 1, "fork not followed");
 	json_decref(t);
+
+	/* Who ran instead.  Three spinners on one CPU take turns, so each is
+	 * switched out for each of the others' turn order: the main thread's
+	 * own thread and the traced child both show up. */
+	t = trace(corolab, "contend", &rc);
+	show("contend", t);
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "contend: switches do not reconcile");
+	T_ASSERT(preempted_by(t, "own_process") > 0, "no preemption by the process's own thread");
+	T_ASSERT(preempted_by(t, "other_traced") > 0, "no preemption by the traced child");
+	json_decref(t);
+	/* With an untraced spinner, started here, on the same CPU: it must be
+	 * named, by its pid. */
+	{
+		pid_t stranger = fork();
+		json_t *top, *p;
+		bool named = false;
+		size_t i;
+
+		if (stranger == 0) {
+			pin_cpu0();
+			spin_for(10);
+			_exit(0);
+		}
+		T_ASSERT(stranger > 0, "fork: %s", strerror(errno));
+		t = trace(corolab, "contend", &rc);
+		kill(stranger, SIGKILL);
+		waitpid(stranger, NULL, 0);
+		show("stranger", t);
+		T_ASSERT(preempted_by(t, "untraced") > 0, "no preemption by the untraced spinner");
+		top = json_object_get(json_object_get(json_object_get(t, "totals"), "involuntary_by"), "untraced_top");
+		json_array_foreach(top, i, p)
+			if (json_integer_value(json_object_get(p, "pid")) == stranger &&
+			    json_integer_value(json_object_get(p, "count")) > 0)
+				named = true;
+		T_ASSERT(named, "the untraced spinner (pid %d) is not among the preemptors named", (int)stranger);
+		json_decref(t);
+	}
 
 	t = trace(corolab, "pages", &rc);
 	show("pages", t);

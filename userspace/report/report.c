@@ -710,6 +710,81 @@ static void key_figure(const struct rgroup *g, char *b, size_t len)
 	}
 }
 
+/* The lab's delay server for experiment exp (lab/lib.sh writes its pid),
+ * or 0: the report names it where it took the CPU from a traced run. */
+static long lab_server_pid(const struct rset *s, const char *exp)
+{
+	char path[4200];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/server.pid", s->dir, exp);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/* Who ran when the traced threads were switched out runnable (eBPF
+ * sched_switch, totals.involuntary_by): shown when some measurement of the
+ * experiment had at least this many involuntary switches. */
+#define REPORT_PREEMPT_MIN	20
+
+static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
+{
+	long server = lab_server_pid(s, exp);
+	int any = 0;
+
+	for (size_t i = 0; i < s->ng && !any; i++) {
+		const struct rgroup *g = &s->g[i];
+
+		any = !strcmp(g->experiment, exp) && g->trace[0] &&
+		      json_is_object(json_object_get(json_object_get(g->trace[0], "totals"), "involuntary_by")) &&
+		      rgroup_stat(g, "trace.totals.ctx_switches.involuntary", NULL, NULL) >= REPORT_PREEMPT_MIN;
+	}
+	if (!any)
+		return;
+	fprintf(md, "\n**Who took the CPU at the involuntary switches** (eBPF sched_switch: the task "
+		    "that ran next when a traced thread was switched out still runnable; medians over "
+		    "repeats, the untraced tasks named from the first repeat).\n\n"
+		    "| measurement | involuntary | own threads | other traced processes | untraced tasks | "
+		    "largest untraced (switches) |\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < s->ng; i++) {
+		const struct rgroup *g = &s->g[i];
+		json_t *by = g->trace[0] ? json_object_get(json_object_get(g->trace[0], "totals"), "involuntary_by") : NULL;
+		json_t *top = json_object_get(by, "untraced_top"), *p;
+		char inv[80], own[80], oth[80], unt[80], names[400] = "";
+		size_t k, len = 0;
+
+		if (strcmp(g->experiment, exp) || !json_is_object(by))
+			continue;
+		md_stat(inv, sizeof(inv), g, "trace.totals.ctx_switches.involuntary");
+		md_stat(own, sizeof(own), g, "trace.totals.involuntary_by.own_process");
+		md_stat(oth, sizeof(oth), g, "trace.totals.involuntary_by.other_traced");
+		md_stat(unt, sizeof(unt), g, "trace.totals.involuntary_by.untraced");
+		json_array_foreach(top, k, p) {
+			long pid = (long)json_integer_value(json_object_get(p, "pid"));
+			const char *comm = json_string_value(json_object_get(p, "comm"));
+			int w;
+
+			if (k == 3)
+				break;
+			w = snprintf(names + len, sizeof(names) - len, "%s%s%s (%lld)", k ? ", " : "",
+				     server && pid == server ? "the lab's delay server" : comm ? comm : "?",
+				     server && pid == server ? "" : pid ? "" : " (idle)",
+				     (long long)json_integer_value(json_object_get(p, "count")));
+			if (w < 0 || (size_t)w >= sizeof(names) - len)
+				break;
+			len += (size_t)w;
+		}
+		fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", g->label, inv, own, oth, unt,
+			len ? names : "—");
+	}
+}
+
 static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 {
 	int any = 0;
@@ -742,6 +817,7 @@ static void write_experiment(const struct rset *s, const char *exp, FILE *md)
 	}
 	if (!any)
 		fprintf(md, "| (no loadable results) |||||||||||\n");
+	write_preemptors(s, exp, md);
 
 	/* Every eBPF figure beside the kernel's own count. */
 	any = 0;

@@ -222,6 +222,30 @@ static void print_bpf_stats(FILE *f, json_t *tr)
 		   "   own two clock reads per run, which --hooks-only --bpf-stats shows alone)\n");
 }
 
+/* Who got the CPU at the involuntary switches: the traced process's own
+ * threads, other traced processes, or tasks outside the set (named). */
+static void print_involuntary_by(FILE *f, json_t *by)
+{
+	json_t *top = json_object_get(by, "untraced_top"), *p;
+	size_t i;
+
+	if (!json_is_object(by) || !(jget(by, "own_process") + jget(by, "other_traced") + jget(by, "untraced")))
+		return;
+	fprintf(f, "  %-20s own threads %llu, other traced processes %llu, untraced tasks %llu\n",
+		"preempted by", jget(by, "own_process"), jget(by, "other_traced"), jget(by, "untraced"));
+	if (json_array_size(top)) {
+		fprintf(f, "  %-20s", "");
+		json_array_foreach(top, i, p)
+			fprintf(f, "%s %s[%lld] %llu", i ? "," : "",
+				json_string_value(json_object_get(p, "comm")),
+				(long long)json_integer_value(json_object_get(p, "pid")), jget(p, "count"));
+		fputc('\n', f);
+	}
+	if (jget(by, "unattributed"))
+		fprintf(f, "  %-20s (%llu switches not attributed: the preemptor map was full)\n", "",
+			jget(by, "unattributed"));
+}
+
 static void print_summary(FILE *f, json_t *tr, bool per_thread)
 {
 	json_t *rec = json_object_get(tr, "reconcile"), *cmd = json_object_get(tr, "command");
@@ -288,6 +312,7 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		"run-queue waits", cnt, cnt ? jget(tr, "totals.runq_latency.sum_ns") / 1e3 / cnt : 0.0,
 		jget(tr, "totals.runq_latency.p50_ns") / 1e3, jget(tr, "totals.runq_latency.p99_ns") / 1e3,
 		jget(tr, "totals.runq_latency.max_ns") / 1e3);
+	print_involuntary_by(f, json_object_get(json_object_get(tr, "totals"), "involuntary_by"));
 	if (json_is_object(tl))
 		fprintf(f, "  %-20s %14llu   (dropped %llu) -> %s\n", "timeline events",
 			jget(tl, "events"), jget(tl, "dropped"), json_string_value(json_object_get(tl, "file")));

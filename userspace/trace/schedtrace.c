@@ -222,6 +222,56 @@ int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct sch
 	return 0;
 }
 
+static int cmp_preemptor(const void *a, const void *b)
+{
+	const struct trace_preemptor *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return (x->tid > y->tid) - (x->tid < y->tid);
+	if (x->count != y->count)
+		return (x->count < y->count) - (x->count > y->count);
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+int schedtrace_read_preemptors(struct schedtrace *s, struct trace_preemptors *out)
+{
+	int fd = bpf_map__fd(s->maps.preemptors);
+	struct schedtrace_preemptor_key key, next, *prev = NULL;
+	struct schedtrace_preemptor v;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct trace_preemptor *p;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *nv = realloc(out->v, ncap * sizeof(*out->v));
+
+			if (!nv) {
+				free(out->v);
+				memset(out, 0, sizeof(*out));
+				return -ENOMEM;
+			}
+			out->v = nv;
+			cap = ncap;
+		}
+		p = &out->v[out->n++];
+		p->tid = key.tid;
+		p->tgid = key.tgid;
+		p->count = v.count;
+		memcpy(p->comm, v.comm, sizeof(p->comm));
+		p->comm[sizeof(p->comm) - 1] = 0;
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_preemptor);
+	return 0;
+}
+
 void schedtrace_free(struct schedtrace *s)
 {
 	schedtrace__destroy(s);
@@ -252,6 +302,17 @@ struct trace_thread *trace_threads_append(struct trace_threads *rows, unsigned i
 	memset(row, 0, sizeof(*row));
 	row->tid = tid;
 	row->tgid = tgid;
+	return row;
+}
+
+struct trace_thread *trace_threads_find(const struct trace_threads *rows, unsigned int tid)
+{
+	struct trace_thread key = { .tid = tid }, *row;
+
+	row = rows->sorted ? bsearch(&key, rows->v, rows->sorted, sizeof(key), cmp_tid) : NULL;
+	for (size_t i = rows->sorted; !row && i < rows->n; i++)
+		if (rows->v[i].tid == tid)
+			row = &rows->v[i];
 	return row;
 }
 

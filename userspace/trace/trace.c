@@ -389,9 +389,95 @@ struct trace_run {
 	unsigned long long excluded;	/* processes/threads left out by an exclusion */
 };
 
+#define TRACE_PREEMPTORS_TOP	5	/* untraced processes named per thread and in totals */
+
+static json_t *preemptor_json(const struct trace_preemptor *p)
+{
+	return json_pack("{s:i,s:s,s:o}", "pid", (int)p->tgid, "comm", p->comm, "count", json_u64(p->count));
+}
+
+/* Who ran next when thread r was switched out runnable: its own process,
+ * another traced process, or (the rest) tasks outside the traced set, the
+ * largest of which `pre` names. */
+static json_t *involuntary_by(const struct trace_thread *r, const struct trace_preemptors *pre)
+{
+	unsigned long long own = r->s.inv_own, traced = r->s.inv_traced;
+	unsigned long long rest = r->s.involuntary >= own + traced ? r->s.involuntary - own - traced : 0;
+	json_t *top = json_array();
+	size_t lo = 0, hi = pre->n;
+
+	while (lo < hi) {	/* first entry of r->tid */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pre->v[mid].tid < r->tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, k = 0; i < pre->n && pre->v[i].tid == r->tid && k < TRACE_PREEMPTORS_TOP; i++, k++)
+		json_array_append_new(top, preemptor_json(&pre->v[i]));
+	return json_pack("{s:o,s:o,s:o,s:o}", "own_process", json_u64(own), "other_traced", json_u64(traced),
+			 "untraced", json_u64(rest), "untraced_top", top);
+}
+
+static int cmp_pre_tgid(const void *a, const void *b)
+{
+	const struct trace_preemptor *x = a, *y = b;
+
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+static int cmp_pre_count(const void *a, const void *b)
+{
+	const struct trace_preemptor *x = a, *y = b;
+
+	if (x->count != y->count)
+		return (x->count < y->count) - (x->count > y->count);
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+/* The same for the whole traced set: the untraced processes summed over
+ * the kept threads (excluded rows are gone from `rows` by now). */
+static json_t *involuntary_by_total(const struct trace_threads *rows, const struct trace_preemptors *pre,
+				    unsigned long long lost)
+{
+	unsigned long long own = 0, traced = 0, rest = 0;
+	struct trace_preemptor *agg = pre->n ? calloc(pre->n, sizeof(*agg)) : NULL;
+	size_t n = 0, m = 0;
+	json_t *top = json_array();
+
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct trace_thread *r = &rows->v[i];
+
+		own += r->s.inv_own;
+		traced += r->s.inv_traced;
+		if (r->s.involuntary >= r->s.inv_own + r->s.inv_traced)
+			rest += r->s.involuntary - r->s.inv_own - r->s.inv_traced;
+	}
+	for (size_t i = 0; agg && i < pre->n; i++) {
+		if (trace_threads_find(rows, pre->v[i].tid))
+			agg[n++] = pre->v[i];
+	}
+	if (n) {
+		qsort(agg, n, sizeof(*agg), cmp_pre_tgid);
+		for (size_t i = 0; i < n; i++) {	/* merge runs of one tgid */
+			if (m && agg[m - 1].tgid == agg[i].tgid)
+				agg[m - 1].count += agg[i].count;
+			else
+				agg[m++] = agg[i];
+		}
+		qsort(agg, m, sizeof(*agg), cmp_pre_count);
+	}
+	for (size_t i = 0; i < m && i < TRACE_PREEMPTORS_TOP; i++)
+		json_array_append_new(top, preemptor_json(&agg[i]));
+	free(agg);
+	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "own_process", json_u64(own), "other_traced", json_u64(traced),
+			 "untraced", json_u64(rest), "untraced_top", top, "unattributed", json_u64(lost));
+}
+
 static json_t *build_json(struct tracer *tr, const struct trace_run *run, const struct trace_opts *o,
-			  struct trace_threads *rows, const struct schedtrace_totals *st,
-			  const struct faults_totals *ft)
+			  struct trace_threads *rows, const struct trace_preemptors *pre,
+			  const struct schedtrace_totals *st, const struct faults_totals *ft)
 {
 	unsigned long long vol = 0, invol = 0, fu = 0, fk = 0, sys = 0, mig = 0, oncpu = 0;
 	unsigned long long ios = 0, ioc = 0, delay = 0, runq_exited = 0, wake_exited = 0, nexited = 0;
@@ -449,6 +535,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "io_uring_submitted", json_u64(r->f.io_submitted),
 			      "io_uring_completed", json_u64(r->f.io_completed),
 			      "exited", (int)r->s.exited);
+		if (t)
+			json_object_set_new(t, "involuntary_by", involuntary_by(r, pre));
 		if (t && r->s.exited) {
 			json_object_set_new(t, "run_delay_ns", json_u64(r->s.run_delay_ns));
 			json_object_set_new(t, "kernel_nvcsw", json_u64(r->s.kernel_nvcsw));
@@ -494,6 +582,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		"wakeups", json_u64(st->runq_count), "new_task_wakeups", json_u64(st->new_wakeups),
 		"oncpu_ns", json_u64(oncpu),
 		"io_uring", "submitted", json_u64(ios), "completed", json_u64(ioc)));
+	json_object_set_new(json_object_get(root, "totals"), "involuntary_by",
+			    involuntary_by_total(rows, pre, st->preemptors_lost));
 
 	if (run->ru) {
 		const struct rusage *ru = run->ru;
@@ -681,6 +771,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 {
 	struct tracer tr = { .stats_fd = -1 };
 	struct trace_threads rows = { 0 };
+	struct trace_preemptors pre = { 0 };
 	struct schedtrace_totals st;
 	struct faults_totals ft = { 0 };
 	struct trace_run run = { .argv = argv, .exit_status = -1 };
@@ -826,10 +917,12 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	err = schedtrace_read(tr.st, &rows, &st);
 	if (!err && tr.ft)
 		err = faults_read(tr.ft, &rows, &ft);
+	if (!err)
+		err = schedtrace_read_preemptors(tr.st, &pre);
 	if (err)
 		goto cleanup;
 	run.excluded = drop_excluded(&tr, o, &rows) + st.excluded;
-	*out_trace = build_json(&tr, &run, o, &rows, &st, &ft);
+	*out_trace = build_json(&tr, &run, o, &rows, &pre, &st, &ft);
 	if (!*out_trace)
 		err = -ENOMEM;
 	*exit_status = run.exit_status;
@@ -852,6 +945,7 @@ cleanup:
 	if (pidfd >= 0)
 		close(pidfd);
 	trace_threads_free(&rows);
+	free(pre.v);
 	tracer_close(&tr);
 	return err;
 }

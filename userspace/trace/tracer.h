@@ -33,11 +33,26 @@ struct trace_threads {
  * the sorted prefix; call trace_threads_sort() after a batch of appends. */
 struct trace_thread *trace_threads_get(struct trace_threads *rows, unsigned int tid,
 				       unsigned int tgid);
+/* Row for tid, or NULL. */
+struct trace_thread *trace_threads_find(const struct trace_threads *rows, unsigned int tid);
 /* Append without looking (the caller knows tid is new). */
 struct trace_thread *trace_threads_append(struct trace_threads *rows, unsigned int tid,
 					  unsigned int tgid);
 void trace_threads_sort(struct trace_threads *rows);
 void trace_threads_free(struct trace_threads *rows);
+
+/* One entry of the `preemptors` map: traced thread tid was switched out
+ * runnable `count` times while a thread of untraced process tgid ran next. */
+struct trace_preemptor {
+	unsigned int tid, tgid;
+	unsigned long long count;
+	char comm[SCHEDTRACE_COMM_LEN];
+};
+
+struct trace_preemptors {
+	struct trace_preemptor *v;	/* sorted by tid, then count (largest first) */
+	size_t n;
+};
 
 struct schedtrace_opts {
 	bool use_btf;			/* tp_btf programs, else their raw_tp twins */
@@ -61,6 +76,7 @@ bool schedtrace_excluded(struct schedtrace *s, unsigned int tgid);	/* left out b
 int schedtrace_attach_all(struct schedtrace *s);
 int schedtrace_timeline_fd(struct schedtrace *s);
 int schedtrace_read(struct schedtrace *s, struct trace_threads *rows, struct schedtrace_totals *tot);
+int schedtrace_read_preemptors(struct schedtrace *s, struct trace_preemptors *out);
 void schedtrace_free(struct schedtrace *s);
 struct bpf_object *schedtrace_object(struct schedtrace *s);	/* for --bpf-stats */
 
