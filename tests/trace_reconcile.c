@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +117,15 @@ static int child_mode(const char *mode)
 			_exit(0);
 		}
 		waitpid(c, NULL, 0);
+		return 0;
+	}
+	if (!strcmp(mode, "badcomm")) {
+		/* A name that is not UTF-8 (any byte but NUL is allowed). */
+		struct timespec ts = { 0, 1000000 };
+
+		prctl(PR_SET_NAME, "bad\xff\x01name\xe4\xb8\xad", 0, 0, 0);
+		for (int i = 0; i < 5; i++)
+			nanosleep(&ts, NULL);
 		return 0;
 	}
 	if (!strcmp(mode, "exit3"))
@@ -303,6 +313,24 @@ int main(int argc, char **argv)
 	}
 	T_ASSERT(jint(t, "totals", "ctx_switches", "voluntary") >= 20, "grandchild's sleeps not seen");
 	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "grandchild: switches do not reconcile");
+	json_decref(t);
+
+	/* A comm jansson would refuse must not cost the thread its record. */
+	t = trace(corolab, "badcomm", &rc);
+	{
+		json_t *th = json_object_get(t, "threads"), *v;
+		bool seen = false;
+		size_t i;
+
+		json_array_foreach(th, i, v) {
+			const char *c = json_string_value(json_object_get(v, "comm"));
+
+			printf("badcomm    thread %lld comm \"%s\"\n",
+			       json_integer_value(json_object_get(v, "tid")), c ? c : "(null)");
+			seen |= c && !strcmp(c, "bad??name\xe4\xb8\xad");
+		}
+		T_ASSERT(seen, "the thread with a non-UTF-8 name is missing or not shown as bad??name");
+	}
 	json_decref(t);
 
 	t = trace(corolab, "exit3", &rc);

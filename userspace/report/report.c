@@ -733,6 +733,26 @@ static long lab_server_pid(const struct rset *s, const char *exp)
  * experiment had at least this many involuntary switches. */
 #define REPORT_PREEMPT_MIN	20
 
+/* The repeat whose involuntary switch count is the median (the lower one
+ * for an even count), or -1: its breakdown is shown whole, so that its
+ * parts add up, which medians taken column by column would not. */
+static int median_repeat(const struct rgroup *g, const char *path)
+{
+	int idx[64], n = 0;
+
+	for (size_t i = 0; i < g->n && n < 64; i++)
+		if (g->trace[i] && json_is_number(rj_get(g->trace[i], path)))
+			idx[n++] = (int)i;
+	for (int i = 1; i < n; i++)	/* insertion sort by the figure */
+		for (int j = i; j > 0 && rj_num(g->trace[idx[j - 1]], path) > rj_num(g->trace[idx[j]], path); j--) {
+			int t = idx[j];
+
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	return n ? idx[(n - 1) / 2] : -1;
+}
+
 static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 {
 	long server = lab_server_pid(s, exp);
@@ -748,40 +768,58 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 	if (!any)
 		return;
 	fprintf(md, "\n**Who took the CPU at the involuntary switches** (eBPF sched_switch: the task "
-		    "that ran next when a traced thread was switched out still runnable; medians over "
-		    "repeats, the untraced tasks named from the first repeat).\n\n"
+		    "that ran next when a traced thread was switched out still runnable).  Each row is "
+		    "the repeat with the median number of involuntary switches, whole, so its parts add "
+		    "up; the range over all repeats is in brackets.\n\n"
 		    "| measurement | involuntary | own threads | other traced processes | untraced tasks | "
 		    "largest untraced (switches) |\n|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < s->ng; i++) {
 		const struct rgroup *g = &s->g[i];
-		json_t *by = g->trace[0] ? json_object_get(json_object_get(g->trace[0], "totals"), "involuntary_by") : NULL;
+		int m = strcmp(g->experiment, exp) ? -1 : median_repeat(g, "totals.ctx_switches.involuntary");
+		json_t *by = m >= 0 ? rj_get(g->trace[m], "totals.involuntary_by") : NULL;
 		json_t *top = json_object_get(by, "untraced_top"), *p;
-		char inv[80], own[80], oth[80], unt[80], names[400] = "";
+		char inv[80], lo[32], hi[32], names[400] = "";
+		double mn, mx;
 		size_t k, len = 0;
 
-		if (strcmp(g->experiment, exp) || !json_is_object(by))
+		if (!json_is_object(by))
 			continue;
-		md_stat(inv, sizeof(inv), g, "trace.totals.ctx_switches.involuntary");
-		md_stat(own, sizeof(own), g, "trace.totals.involuntary_by.own_process");
-		md_stat(oth, sizeof(oth), g, "trace.totals.involuntary_by.other_traced");
-		md_stat(unt, sizeof(unt), g, "trace.totals.involuntary_by.untraced");
+		rgroup_stat(g, "trace.totals.ctx_switches.involuntary", &mn, &mx);
+		md_num(inv, sizeof(inv), rj_num(g->trace[m], "totals.ctx_switches.involuntary"));
+		if (mn != mx) {
+			md_num(lo, sizeof(lo), mn);
+			md_num(hi, sizeof(hi), mx);
+			snprintf(inv + strlen(inv), sizeof(inv) - strlen(inv), " (%s–%s)", lo, hi);
+		}
 		json_array_foreach(top, k, p) {
 			long pid = (long)json_integer_value(json_object_get(p, "pid"));
+			long tracer = (long)rj_num(g->trace[m], "tracer_pid");
 			const char *comm = json_string_value(json_object_get(p, "comm"));
 			int w;
 
 			if (k == 3)
 				break;
-			w = snprintf(names + len, sizeof(names) - len, "%s%s%s (%lld)", k ? ", " : "",
-				     server && pid == server ? "the lab's delay server" : comm ? comm : "?",
-				     server && pid == server ? "" : pid ? "" : " (idle)",
-				     (long long)json_integer_value(json_object_get(p, "count")));
+			if (server && pid == server)
+				comm = "the lab's delay server";
+			else if (pid == tracer)
+				comm = "the tracer";
+			else if (!pid)
+				comm = "idle";
+			w = snprintf(names + len, sizeof(names) - len, "%s%s (%lld)", k ? ", " : "",
+				     comm ? comm : "?", (long long)json_integer_value(json_object_get(p, "count")));
 			if (w < 0 || (size_t)w >= sizeof(names) - len)
 				break;
 			len += (size_t)w;
 		}
-		fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", g->label, inv, own, oth, unt,
-			len ? names : "—");
+		{
+			char own[32], oth[32], unt[32];
+
+			md_num(own, sizeof(own), rj_num(by, "own_process"));
+			md_num(oth, sizeof(oth), rj_num(by, "other_traced"));
+			md_num(unt, sizeof(unt), rj_num(by, "untraced"));
+			fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", g->label, inv, own, oth, unt,
+				len ? names : "—");
+		}
 	}
 }
 

@@ -224,7 +224,7 @@ static void print_bpf_stats(FILE *f, json_t *tr)
 
 /* Who got the CPU at the involuntary switches: the traced process's own
  * threads, other traced processes, or tasks outside the set (named). */
-static void print_involuntary_by(FILE *f, json_t *by)
+static void print_involuntary_by(FILE *f, json_t *by, long long tracer)
 {
 	json_t *top = json_object_get(by, "untraced_top"), *p;
 	size_t i;
@@ -236,9 +236,11 @@ static void print_involuntary_by(FILE *f, json_t *by)
 	if (json_array_size(top)) {
 		fprintf(f, "  %-20s", "");
 		json_array_foreach(top, i, p)
-			fprintf(f, "%s %s[%lld] %llu", i ? "," : "",
+			fprintf(f, "%s %s[%lld]%s %llu", i ? "," : "",
 				json_string_value(json_object_get(p, "comm")),
-				(long long)json_integer_value(json_object_get(p, "pid")), jget(p, "count"));
+				(long long)json_integer_value(json_object_get(p, "pid")),
+				json_integer_value(json_object_get(p, "pid")) == tracer ? " (the tracer)" : "",
+				jget(p, "count"));
 		fputc('\n', f);
 	}
 	if (jget(by, "unattributed"))
@@ -312,7 +314,8 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 		"run-queue waits", cnt, cnt ? jget(tr, "totals.runq_latency.sum_ns") / 1e3 / cnt : 0.0,
 		jget(tr, "totals.runq_latency.p50_ns") / 1e3, jget(tr, "totals.runq_latency.p99_ns") / 1e3,
 		jget(tr, "totals.runq_latency.max_ns") / 1e3);
-	print_involuntary_by(f, json_object_get(json_object_get(tr, "totals"), "involuntary_by"));
+	print_involuntary_by(f, json_object_get(json_object_get(tr, "totals"), "involuntary_by"),
+			     json_integer_value(json_object_get(tr, "tracer_pid")));
 	if (json_is_object(tl))
 		fprintf(f, "  %-20s %14llu   (dropped %llu) -> %s\n", "timeline events",
 			jget(tl, "events"), jget(tl, "dropped"), json_string_value(json_object_get(tl, "file")));

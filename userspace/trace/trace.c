@@ -224,6 +224,40 @@ static void read_comm(struct trace_thread *row)
 	fclose(f);
 }
 
+/* A comm as a JSON string: the kernel allows any byte but NUL, jansson
+ * only UTF-8, and a string it refuses would lose the whole thread record.
+ * Valid UTF-8 sequences stay; control bytes and broken sequences become
+ * '?'. */
+static json_t *json_comm(const char *comm)
+{
+	char out[SCHEDTRACE_COMM_LEN];
+	size_t i = 0, o = 0, n = strnlen(comm, SCHEDTRACE_COMM_LEN - 1);
+	json_t *j;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)comm[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			     (c & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = len && i + len <= n && (len > 1 || (c >= 0x20 && c != 0x7f));
+
+		for (size_t k = 1; ok && k < len; k++)
+			ok = ((unsigned char)comm[i + k] & 0xc0) == 0x80;
+		if (!ok) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + o, comm + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = 0;
+	/* Overlong forms and surrogates pass the check above and still fail
+	 * jansson's: then a plain "?". */
+	j = json_string(out);
+	return j ? j : json_string("?");
+}
+
 static json_t *json_u64(unsigned long long v)
 {
 	return json_integer((json_int_t)v);
@@ -393,7 +427,8 @@ struct trace_run {
 
 static json_t *preemptor_json(const struct trace_preemptor *p)
 {
-	return json_pack("{s:i,s:s,s:o}", "pid", (int)p->tgid, "comm", p->comm, "count", json_u64(p->count));
+	return json_pack("{s:i,s:o,s:o}", "pid", (int)p->tgid, "comm", json_comm(p->comm), "count",
+			 json_u64(p->count));
 }
 
 /* Who ran next when thread r was switched out runnable: its own process,
@@ -519,8 +554,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		} else {
 			read_comm(r);	/* still alive: exec may have renamed it */
 		}
-		t = json_pack("{s:i,s:i,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
-			      "tid", (int)r->tid, "tgid", (int)r->tgid, "comm", r->comm,
+		t = json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
+			      "tid", (int)r->tid, "tgid", (int)r->tgid, "comm", json_comm(r->comm),
 			      "voluntary", json_u64(r->s.voluntary),
 			      "involuntary", json_u64(r->s.involuntary),
 			      "page_faults", json_u64(r->s.faults_user + r->s.faults_kernel),
@@ -555,6 +590,9 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	root = json_pack("{s:s,s:o,s:i,s:b,s:f,s:s}",
 			 "schema", "corolab.trace/1", "command", cmd, "pid", (int)run->pid,
 			 "partial", run->partial, "wall_s", run->wall_s, "attach", tr->mode);
+	/* The tracer is a task outside the set too, and may show up among
+	 * those that took the CPU from it (involuntary_by). */
+	json_object_set_new(root, "tracer_pid", json_integer(getpid()));
 	if (o->hooks_only)
 		json_object_set_new(root, "hooks_only", json_true());
 	if (tr->bpf_stats)
@@ -779,6 +817,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	int barrier[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int pidfd = -1, err, status = 0, exec_err = 0, forwarded = 0;
 	unsigned long long start, deadline = 0, end_at = 0;
+	sigset_t stopsigs, waitmask;
 	pid_t child = -1, target;
 
 	*out_trace = NULL;
@@ -855,16 +894,35 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			exec_err = 0;
 	}
 
+	/* The tracer sleeps until the command exits, a stop signal comes or a
+	 * deadline passes: no periodic tick (it would wake on the command's
+	 * CPUs, preempt it now and then, and be counted among the tasks that
+	 * took the CPU from it).  SIGINT and SIGTERM stay blocked except inside
+	 * ppoll(), so one that lands between the check of o->stop and the
+	 * sleep is taken by the sleep, not lost. */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stopsigs, &waitmask);
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = pidfd, .events = POLLIN },
 			{ .fd = tr.rb ? ring_buffer__epoll_fd(tr.rb) : -1, .events = POLLIN },
 		};
-		unsigned long long now;
+		unsigned long long now = now_ns(), until = 0;
+		struct timespec ts;
 
-		/* 100 ms ticks: a stop request is noticed even when poll()
-		 * is not interrupted (signal arrived between checks). */
-		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
+		if (deadline)
+			until = deadline;
+		if (end_at && (!until || end_at < until))
+			until = end_at;
+		if (until) {
+			unsigned long long left = until > now ? until - now : 0;
+
+			ts.tv_sec = (time_t)(left / 1000000000ULL);
+			ts.tv_nsec = (long)(left % 1000000000ULL);
+		}
+		if (ppoll(pfd, 2, until ? &ts : NULL, &waitmask) < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
@@ -888,6 +946,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		if (end_at && now >= end_at)
 			break;
 	}
+	sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	run.wall_s = (now_ns() - start) / 1e9;
 	if (child > 0) {
 		pid_t w;
