@@ -52,6 +52,7 @@ int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o)
 	/* Task storage needs BTF task pointers: tp_btf only. */
 	bpf_map__set_autocreate(s->maps.tstore, use_btf);
 	s->rodata->targ_timeline = timeline;
+	s->rodata->targ_timeline_wake = timeline ? o->ringbuf_wake_bytes : 0;
 	s->rodata->targ_hooks_only = o->hooks_only;
 	s->rodata->targ_sightings = o->sightings;
 	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_pids; i++)

@@ -32,6 +32,9 @@
 #define TRACE_FAULTS_TOL	0.02
 #define TRACE_RUNQ_TOL		0.05
 #define TRACE_RUNQ_MIN_WAKEUPS	1000
+/* --timeline: how often the reader drains the ring buffer on its own (the
+ * BPF side wakes it only when the buffer is a quarter full). */
+#define TRACE_TIMELINE_TICK_NS	(50ULL * 1000000ULL)
 #define TRACE_SIGHT_BASIS	"-p: the threads' own nvcsw/nivcsw from the first to the latest switch-out seen"
 
 struct tracer {
@@ -140,6 +143,8 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		return -E2BIG;
 	err = schedtrace_setup(&tr->st, &(struct schedtrace_opts){
 		.use_btf = btf, .timeline = o->timeline_path != NULL, .ringbuf_bytes = rb_bytes,
+		/* A quarter full wakes the reader; else TRACE_TIMELINE_TICK_NS does. */
+		.ringbuf_wake_bytes = rb_bytes / 4,
 		.exclude_pids = o->exclude_pids, .n_exclude_pids = o->n_exclude_pids,
 		.exclude_comms = o->exclude_comms, .n_exclude_comms = o->n_exclude_comms,
 		.hooks_only = o->hooks_only, .sightings = o->pid > 0 });
@@ -895,9 +900,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	}
 
 	/* The tracer sleeps until the command exits, a stop signal comes or a
-	 * deadline passes: no periodic tick (it would wake on the command's
-	 * CPUs, preempt it now and then, and be counted among the tasks that
-	 * took the CPU from it).  SIGINT and SIGTERM stay blocked except inside
+	 * deadline passes: no periodic tick but --timeline's drain (a tick
+	 * wakes on the command's CPUs, preempts it now and then, and is
+	 * counted among the tasks that took the CPU from it).  SIGINT and SIGTERM stay blocked except inside
 	 * ppoll(), so one that lands between the check of o->stop and the
 	 * sleep is taken by the sleep, not lost. */
 	sigemptyset(&stopsigs);
@@ -916,6 +921,8 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			until = deadline;
 		if (end_at && (!until || end_at < until))
 			until = end_at;
+		if (tr.rb && (!until || now + TRACE_TIMELINE_TICK_NS < until))
+			until = now + TRACE_TIMELINE_TICK_NS;
 		if (until) {
 			unsigned long long left = until > now ? until - now : 0;
 

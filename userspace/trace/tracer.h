@@ -58,6 +58,7 @@ struct schedtrace_opts {
 	bool use_btf;			/* tp_btf programs, else their raw_tp twins */
 	bool timeline;			/* switch events to the ring buffer */
 	size_t ringbuf_bytes;		/* its size (a power of two of pages) */
+	size_t ringbuf_wake_bytes;	/* wake the reader past this fill; 0 = per batch */
 	const int *exclude_pids;	/* processes never traced */
 	int n_exclude_pids;		/* at most SCHEDTRACE_MAX_EXCLUDE used */
 	const char *const *exclude_comms;	/* comms whose exec leaves the set */
