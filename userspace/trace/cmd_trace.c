@@ -176,16 +176,18 @@ static void print_threads(FILE *f, json_t *threads)
 	size_t i;
 	json_t *t;
 
-	fprintf(f, "\n  %7s %-16s %9s %9s %11s %11s %9s %11s %9s\n", "TID", "COMM", "VOL", "INVOL",
-		"RUNQ-AVG", "RUNQ-MAX", "FAULTS", "ONCPU-MS", "SYSCALLS");
+	fprintf(f, "\n  %7s %-16s %9s %9s %11s %11s %9s %11s %9s  %s\n", "TID", "COMM", "VOL", "INVOL",
+		"RUNQ-AVG", "RUNQ-MAX", "FAULTS", "ONCPU-MS", "SYSCALLS", "INVOL-BY own/traced/other");
 	json_array_foreach(threads, i, t) {
 		unsigned long long n = jget(t, "runq_count");
 
-		fprintf(f, "  %7llu %-16s %9llu %9llu %9.1fus %9.1fus %9llu %11.3f %9llu\n",
+		fprintf(f, "  %7llu %-16s %9llu %9llu %9.1fus %9.1fus %9llu %11.3f %9llu  %llu/%llu/%llu\n",
 			jget(t, "tid"), json_string_value(json_object_get(t, "comm")) ?: "?",
 			jget(t, "voluntary"), jget(t, "involuntary"),
 			n ? jget(t, "runq_sum_ns") / 1e3 / n : 0.0, jget(t, "runq_max_ns") / 1e3,
-			jget(t, "page_faults"), jget(t, "oncpu_ns") / 1e6, jget(t, "syscalls"));
+			jget(t, "page_faults"), jget(t, "oncpu_ns") / 1e6, jget(t, "syscalls"),
+			jget(t, "involuntary_by.own_process"), jget(t, "involuntary_by.other_traced"),
+			jget(t, "involuntary_by.untraced"));
 	}
 }
 
