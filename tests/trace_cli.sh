@@ -84,9 +84,14 @@ echo "bpf-stats: ok"
 # --hooks-only: the same hooks attached, each program empty; nothing counted,
 # every reconciliation n/a (never a mismatch), the command runs as usual.
 if command -v bpftool >/dev/null; then
-	"$COROLAB" trace --hooks-only --json "$tmp/h.json" -- sh -c 'sleep 0.5; exit 3' >"$tmp/hout" &
+	# The command starts only once every program is attached (the tracer's
+	# barrier): its first act says so; a fixed sleep raced the loading on a
+	# busy machine.
+	"$COROLAB" trace --hooks-only --json "$tmp/h.json" -- sh -c ': >"$1"; sleep 0.5; exit 3' sh "$tmp/hstarted" \
+		>"$tmp/hout" &
 	hp=$!
-	sleep 0.25
+	for _ in $(seq 100); do [ -e "$tmp/hstarted" ] && break; sleep 0.05; done
+	[ -e "$tmp/hstarted" ] || fail "--hooks-only: the command did not start within 5 s"
 	hids=$(cat /proc/"$hp"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
 	nsw=0
 	for id in $hids; do
