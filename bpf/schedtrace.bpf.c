@@ -15,7 +15,7 @@
  * ring buffer; a full buffer is counted (timeline_dropped), never silent.
  *
  * Hooks: sched_switch, sched_wakeup_new, sched_process_fork, sched_process_exec,
- * sched_process_exit, sched_migrate_task.  Not sched_wakeup: it fired ~1.2
+ * task_rename (acts only with --exclude-comm), sched_process_exit, sched_migrate_task.  Not sched_wakeup: it fired ~1.2
  * times per switch on the switch workload and cost ~135 ns a run, and the
  * wait it started is already stamped by the kernel (sched_info.last_queued).  Each exists twice: tp_btf (direct
  * BTF-typed arguments, cheapest) and a raw_tp twin; the loader probes the
@@ -41,10 +41,11 @@
  * system calls and faults are counted per CPU and charged here (cpu_counts).
  *
  * Exclusions (--exclude-pid, --exclude-comm): a process whose pid is listed
- * is never added at fork; a traced process that execs into a listed comm
- * leaves the set.  Both are put in `excluded`
- * so user space drops their records.  The check costs nothing on the switch
- * path: it runs at fork and exec only.
+ * is never added at fork; a traced process that execs into a listed comm,
+ * or renames its main thread to one (prctl, as a forked server does),
+ * leaves the set.  All are put in `excluded` so user space drops their
+ * records.  The check costs nothing on the switch path: it runs at fork,
+ * exec and rename only.
  *
  * Blind spots: switches before the tracer attached (the command blocks on a
  * barrier once: rusage has that one, we do not); the final switch of a dying
@@ -606,13 +607,9 @@ static __always_inline bool pid_excluded(u32 tgid)
 	return false;
 }
 
-static __always_inline bool comm_excluded(struct task_struct *p)
+/* comm: a NUL-terminated name in a SCHEDTRACE_COMM_LEN buffer. */
+static __always_inline bool name_excluded(const char *comm)
 {
-	char comm[SCHEDTRACE_COMM_LEN] = {};
-
-	if (!targ_exclude_comms[0][0])
-		return false;
-	BPF_CORE_READ_STR_INTO(&comm, p, comm);
 	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE; i++) {
 		bool same = true;
 
@@ -630,6 +627,16 @@ static __always_inline bool comm_excluded(struct task_struct *p)
 			return true;
 	}
 	return false;
+}
+
+static __always_inline bool comm_excluded(struct task_struct *p)
+{
+	char comm[SCHEDTRACE_COMM_LEN] = {};
+
+	if (!targ_exclude_comms[0][0])
+		return false;
+	BPF_CORE_READ_STR_INTO(&comm, p, comm);
+	return name_excluded(comm);
 }
 
 static __always_inline void exclude(u32 tgid)
@@ -670,8 +677,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	return 0;
 }
 
-/* exec: the moment a process takes its name.  A later prctl(PR_SET_NAME) is
- * not followed (task_rename fires before the copy; not worth a hook). */
+/* exec: the moment a process takes its name. */
 static __always_inline int on_rename(struct task_struct *p)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
@@ -679,6 +685,24 @@ static __always_inline int on_rename(struct task_struct *p)
 	if (targ_hooks_only || tid != tgid || !tgid_traced(tgid) || !comm_excluded(p))
 		return 0;
 	exclude(tgid);
+	return 0;
+}
+
+/* prctl(PR_SET_NAME) or a write to /proc/.../comm of a process's main
+ * thread: the other way a process takes a name (a forked server that never
+ * execs, corolab's own "corolab-serve" for one).  task_rename fires before
+ * the copy, with the new name as its argument.  Rare: a program call per
+ * rename on the machine, nothing on the switch path. */
+static __always_inline int on_task_rename(struct task_struct *p, const char *newcomm)
+{
+	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	char comm[SCHEDTRACE_COMM_LEN] = {};
+
+	if (targ_hooks_only || !targ_exclude_comms[0][0] || tid != tgid || !tgid_traced(tgid))
+		return 0;
+	bpf_probe_read_kernel_str(comm, sizeof(comm), newcomm);
+	if (name_excluded(comm))
+		exclude(tgid);
 	return 0;
 }
 
@@ -794,6 +818,18 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	return on_rename(p);
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(task_rename_btf, struct task_struct *p, const char *comm)
+{
+	return on_task_rename(p, comm);
+}
+
+SEC("raw_tp/task_rename")
+int BPF_PROG(task_rename_raw, struct task_struct *p, const char *comm)
+{
+	return on_task_rename(p, comm);
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -166,6 +166,34 @@ assert "sleep" not in comms and "sh" in comms, comms
 assert d["excluded"]["tasks"] >= 2, d["excluded"]
 assert d["reconcile"]["voluntary"]["ok"] is None, d["reconcile"]["voluntary"]
 PY
+# --exclude-comm also catches a process that names itself without exec
+# (prctl PR_SET_NAME): corolab's own built-in server, forked as
+# "corolab-serve".
+"$COROLAB" trace --json "$tmp/xs.json" --exclude-comm corolab-serve -- \
+	"$COROLAB" run http --mode coroutines --tasks 5 --delay-scale 0.01 -q >/dev/null ||
+	fail "trace --exclude-comm corolab-serve failed"
+python3 - "$tmp/xs.json" <<'PY' || fail "--exclude-comm on a renamed process"
+import json, sys
+d = json.load(open(sys.argv[1]))
+comms = [t["comm"] for t in d["threads"]]
+assert "corolab-serve" not in comms and "corolab" in comms, comms
+assert d["excluded"]["processes_at_fork_or_exec"] >= 1, d["excluded"]
+PY
+# run http --trace without --url: the built-in server runs in the tracer's
+# process, outside the traced tree, so the client's figures are its own and
+# still reconcile.
+"$COROLAB" run http --mode coroutines --tasks 5 --delay-scale 0.01 -q --trace --json "$tmp/rh.json" >/dev/null ||
+	fail "run http --trace failed"
+python3 - "$tmp/rh.json" <<'PY' || fail "run http --trace: the built-in server was traced"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["run"]["params"]
+assert p["server"] == "builtin" and p["server_traced"] is False and p["server_pid"] > 0, p
+assert all(t["tgid"] != p["server_pid"] for t in d["trace"]["threads"]), d["trace"]["threads"]
+assert [t["comm"] for t in d["trace"]["threads"]] and "corolab-serve" not in [t["comm"] for t in d["trace"]["threads"]]
+assert d["trace"]["reconcile"]["voluntary"]["ok"] is True, d["trace"]["reconcile"]
+PY
+echo "exclude-comm (rename) and run --trace's server: ok"
 # --exclude-pid: a pid is only known after fork, so steer the next pid with
 # ns_last_pid; another process forking at that moment can steal it: retry.
 if [ -w /proc/sys/kernel/ns_last_pid ]; then

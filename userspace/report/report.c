@@ -793,7 +793,10 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 		}
 		json_array_foreach(top, k, p) {
 			long pid = (long)json_integer_value(json_object_get(p, "pid"));
-			long tracer = (long)rj_num(g->trace[m], "tracer_pid");
+			long tracer = (long)json_integer_value(rj_get(g->trace[m], "tracer_pid"));
+			/* `corolab run http --trace` without --url runs its
+			 * server in the tracer's process and says so. */
+			long builtin = g->run[m] ? (long)json_integer_value(rj_get(g->run[m], "params.server_pid")) : 0;
 			const char *comm = json_string_value(json_object_get(p, "comm"));
 			int w;
 
@@ -801,7 +804,9 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 				break;
 			if (server && pid == server)
 				comm = "the lab's delay server";
-			else if (pid == tracer)
+			else if (builtin && pid == builtin)
+				comm = "the built-in server";
+			else if (tracer > 0 && pid == tracer)
 				comm = "the tracer";
 			else if (!pid)
 				comm = "idle";

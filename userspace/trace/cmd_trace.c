@@ -241,7 +241,7 @@ static void print_involuntary_by(FILE *f, json_t *by, long long tracer)
 			fprintf(f, "%s %s[%lld]%s %llu", i ? "," : "",
 				json_string_value(json_object_get(p, "comm")),
 				(long long)json_integer_value(json_object_get(p, "pid")),
-				json_integer_value(json_object_get(p, "pid")) == tracer ? " (the tracer)" : "",
+				tracer > 0 && json_integer_value(json_object_get(p, "pid")) == tracer ? " (the tracer)" : "",
 				jget(p, "count"));
 		fputc('\n', f);
 	}

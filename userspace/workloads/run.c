@@ -29,6 +29,8 @@
 
 #pragma weak workload_http
 #pragma weak trace_command
+#pragma weak server_child__start
+#pragma weak server_child__stop
 
 static const struct workload *const workloads[] = {
 	&workload_http, &workload_lifecycle, &workload_cpu, &workload_sleep,
@@ -326,9 +328,10 @@ static int tmp_json(char *tmp, size_t len)
 /* The command line of one mode's child: this same `corolab run` minus
  * --trace/--json, plus --mode M (the last --mode wins), --quiet when asked,
  * and --json TMP.  NULL-terminated; the strings are borrowed. */
-static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, char *tmp)
+static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, char *tmp,
+			 const char *url)
 {
-	char **cargv = calloc((size_t)argc + 8, sizeof(char *));
+	char **cargv = calloc((size_t)argc + 10, sizeof(char *));
 	int n = 0;
 
 	if (!cargv)
@@ -351,6 +354,10 @@ static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, ch
 		cargv[n++] = "--quiet";
 	cargv[n++] = "--json";
 	cargv[n++] = tmp;
+	if (url) {
+		cargv[n++] = "--url";
+		cargv[n++] = (char *)url;
+	}
 	cargv[n] = NULL;
 	return cargv;
 }
@@ -358,7 +365,7 @@ static char **child_argv(int argc, char **argv, enum exec_mode m, bool quiet, ch
 /* A temporary file for one mode's JSON (its path in tmp) and the child
  * command line that writes it; NULL with *err set (nothing left behind). */
 static char **child_cmd(int argc, char **argv, enum exec_mode m, bool quiet,
-			char *tmp, size_t len, int *err)
+			char *tmp, size_t len, const char *url, int *err)
 {
 	char **cargv;
 	int fd = tmp_json(tmp, len);
@@ -368,7 +375,7 @@ static char **child_cmd(int argc, char **argv, enum exec_mode m, bool quiet,
 		return NULL;
 	}
 	close(fd);
-	cargv = child_argv(argc, argv, m, quiet, tmp);
+	cargv = child_argv(argc, argv, m, quiet, tmp, url);
 	if (!cargv) {
 		unlink(tmp);
 		*err = -ENOMEM;
@@ -389,7 +396,7 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 	int status;
 	pid_t pid, parent;
 
-	cargv = child_cmd(argc, argv, m, true, tmp, sizeof(tmp), err);
+	cargv = child_cmd(argc, argv, m, true, tmp, sizeof(tmp), NULL, err);
 	if (!cargv)
 		return NULL;
 	fflush(NULL);
@@ -447,7 +454,8 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
  * one "corolab.runtrace/1" object.  Each mode is traced on its own so that
  * one trace never mixes two modes' threads. */
 static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
-			       const struct trace_opts *to, int *status, int *err)
+			       const struct trace_opts *to, const struct server_child *sc,
+			       const char *url, int *status, int *err)
 {
 	char tmp[PATH_MAX];
 	json_t *trace = NULL, *run;
@@ -455,7 +463,7 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 	char **cargv;
 
 	*status = 0;
-	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), err);
+	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), sc->pid > 0 ? url : NULL, err);
 	if (!cargv)
 		return NULL;
 	*err = trace_command(cargv, to, &trace, status);
@@ -466,20 +474,58 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 	}
 	run = json_load_file(tmp, 0, &je);
 	unlink(tmp);
+	if (run && sc->pid > 0) {
+		/* The child was told --url: it is still the built-in server,
+		 * only started here, outside the traced tree. */
+		json_t *params = json_object_get(run, "params");
+
+		json_object_set_new(params, "server", json_string("builtin"));
+		json_object_set_new(params, "server_pid", json_integer(sc->pid));
+		json_object_set_new(params, "server_traced", json_false());
+	}
 	return json_pack("{s:s, s:o, s:o}", "schema", "corolab.runtrace/1",
 			 "run", run ? run : json_null(), "trace", trace ? trace : json_null());
 }
 
+/* http without --url under --trace: the built-in server runs here, in the
+ * tracer's process, and each traced child gets its URL.  Started by the
+ * child (as an untraced run does), it would be part of the traced tree, and
+ * its switches, faults and syscalls would count as the client's — the
+ * lab's own runs avoid that with a server of their own. */
+static int builtin_server_outside(const struct workload *w, const char *url, struct server_child *sc,
+				  char *tmpl, size_t len)
+{
+	struct serve_opts so = { .idle_ns = 60ull * 1000000000ull };
+	int err;
+
+	if (url || strcmp(w->name, "http") || !server_child__start)
+		return 0;
+	err = server_child__start(sc, &so);
+	if (err) {
+		fprintf(stderr, "corolab run: cannot start the built-in server: %s\n", strerror(-err));
+		return err;
+	}
+	snprintf(tmpl, len, "http://127.0.0.1:%d/delay/{delay}", sc->port);
+	return 0;
+}
+
 static int run_traced(int argc, char **argv, unsigned modes, const char *json_path,
-		      bool quiet, int verbose)
+		      bool quiet, int verbose, const struct workload *w, const char *url)
 {
 	struct trace_opts to = { .verbose = verbose, .stop = &got_signal };
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct server_child sc = { .pid = -1 };
+	char tmpl[128];
 	json_t *all = json_array();
 	int rc = 0, err;
 
 	if (!trace_command) {
 		fprintf(stderr, "corolab run: --trace needs the tracer, which this binary lacks\n");
+		json_decref(all);
+		return 1;
+	}
+	if (builtin_server_outside(w, url, &sc, tmpl, sizeof(tmpl))) {
+		json_decref(all);
 		return 1;
 	}
 	sigemptyset(&sa.sa_mask);
@@ -493,7 +539,8 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 			continue;
 		/* With --json -, stdout carries the JSON: no table from the child. */
 		one = run_traced_mode(argc, argv, (enum exec_mode)m,
-				      quiet || (json_path && !strcmp(json_path, "-")), &to, &status, &err);
+				      quiet || (json_path && !strcmp(json_path, "-")), &to, &sc, tmpl,
+				      &status, &err);
 		if (!one) {
 			if ((err == -EPERM || err == -EACCES) && !trace_privileged())
 				fprintf(stderr, "corolab run: --trace needs root or CAP_BPF+CAP_PERFMON: run with sudo\n");
@@ -526,6 +573,8 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 		json_decref(doc);
 	}
 	json_decref(all);
+	if (sc.pid > 0)
+		server_child__stop(&sc);
 	return got_signal ? 130 : rc;
 }
 
@@ -686,7 +735,7 @@ int cmd_run(int argc, char **argv)
 	if (dry_run)
 		return 0;
 	if (trace)
-		return run_traced(argc, argv, modes, json_path, o.quiet, o.verbose);
+		return run_traced(argc, argv, modes, json_path, o.quiet, o.verbose, w, o.url);
 	o.progress = !o.quiet && stderr_is_tty();
 
 	if (__builtin_popcount(modes) > 1) {
