@@ -30,6 +30,10 @@ struct serve_opts {
  * notes/http.md (fewer cross-CPU wake-ups for the client to pay for). */
 #define SERVE_BATCH_WAIT_US 50
 
+/* The idle timeout of the built-in server `corolab run http` starts when
+ * there is no --url: longer than any request the workload makes. */
+#define SERVE_BUILTIN_IDLE_NS (60ull * 1000000000ull)
+
 struct serve_stats {
 	uint64_t accepted, rejected, requests, bad_requests, timeouts;
 	uint64_t peak_conns;

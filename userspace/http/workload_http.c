@@ -386,7 +386,7 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 {
 	struct http_ctx c = { .delay_scale = o->delay_scale, .timeout_ns = o->timeout_ns };
 	struct server_child sc = { .pid = -1 };
-	struct serve_opts so = { .idle_ns = 60ull * 1000000000ull };
+	struct serve_opts so = { .idle_ns = SERVE_BUILTIN_IDLE_NS };
 	char tmpl[URL_MAX], why[128];
 	struct exec_result r;
 	struct fetch_result *res;

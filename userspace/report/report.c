@@ -733,9 +733,9 @@ static long lab_server_pid(const struct rset *s, const char *exp)
  * experiment had at least this many involuntary switches. */
 #define REPORT_PREEMPT_MIN	20
 
-/* The repeat whose involuntary switch count is the median (the lower one
- * for an even count), or -1: its breakdown is shown whole, so that its
- * parts add up, which medians taken column by column would not. */
+/* The repeat whose trace figure at path is the median (the lower one for
+ * an even count), or -1.  The preemptor table shows that repeat whole, so
+ * that its parts add up, which medians taken column by column would not. */
 static int median_repeat(const struct rgroup *g, const char *path)
 {
 	int idx[64], n = 0;

@@ -436,13 +436,19 @@ static json_t *preemptor_json(const struct trace_preemptor *p)
 			 json_u64(p->count));
 }
 
+/* Thread r's involuntary switches that went to tasks outside the traced set. */
+static unsigned long long inv_untraced(const struct trace_thread *r)
+{
+	unsigned long long known = r->s.inv_own + r->s.inv_traced;
+
+	return r->s.involuntary >= known ? r->s.involuntary - known : 0;
+}
+
 /* Who ran next when thread r was switched out runnable: its own process,
  * another traced process, or (the rest) tasks outside the traced set, the
  * largest of which `pre` names. */
 static json_t *involuntary_by(const struct trace_thread *r, const struct trace_preemptors *pre)
 {
-	unsigned long long own = r->s.inv_own, traced = r->s.inv_traced;
-	unsigned long long rest = r->s.involuntary >= own + traced ? r->s.involuntary - own - traced : 0;
 	json_t *top = json_array();
 	size_t lo = 0, hi = pre->n;
 
@@ -456,8 +462,9 @@ static json_t *involuntary_by(const struct trace_thread *r, const struct trace_p
 	}
 	for (size_t i = lo, k = 0; i < pre->n && pre->v[i].tid == r->tid && k < TRACE_PREEMPTORS_TOP; i++, k++)
 		json_array_append_new(top, preemptor_json(&pre->v[i]));
-	return json_pack("{s:o,s:o,s:o,s:o}", "own_process", json_u64(own), "other_traced", json_u64(traced),
-			 "untraced", json_u64(rest), "untraced_top", top);
+	return json_pack("{s:o,s:o,s:o,s:o}", "own_process", json_u64(r->s.inv_own),
+			 "other_traced", json_u64(r->s.inv_traced), "untraced", json_u64(inv_untraced(r)),
+			 "untraced_top", top);
 }
 
 static int cmp_pre_tgid(const void *a, const void *b)
@@ -491,8 +498,7 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
 
 		own += r->s.inv_own;
 		traced += r->s.inv_traced;
-		if (r->s.involuntary >= r->s.inv_own + r->s.inv_traced)
-			rest += r->s.involuntary - r->s.inv_own - r->s.inv_traced;
+		rest += inv_untraced(r);
 	}
 	for (size_t i = 0; agg && i < pre->n; i++) {
 		if (trace_threads_find(rows, pre->v[i].tid))
@@ -902,9 +908,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	/* The tracer sleeps until the command exits, a stop signal comes or a
 	 * deadline passes: no periodic tick but --timeline's drain (a tick
 	 * wakes on the command's CPUs, preempts it now and then, and is
-	 * counted among the tasks that took the CPU from it).  SIGINT and SIGTERM stay blocked except inside
-	 * ppoll(), so one that lands between the check of o->stop and the
-	 * sleep is taken by the sleep, not lost. */
+	 * counted among the tasks that took the CPU from it).  SIGINT and
+	 * SIGTERM stay blocked except inside ppoll(), so one that lands
+	 * between the check of o->stop and the sleep ends the sleep. */
 	sigemptyset(&stopsigs);
 	sigaddset(&stopsigs, SIGINT);
 	sigaddset(&stopsigs, SIGTERM);

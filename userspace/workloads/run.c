@@ -495,7 +495,7 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 static int builtin_server_outside(const struct workload *w, const char *url, struct server_child *sc,
 				  char *tmpl, size_t len)
 {
-	struct serve_opts so = { .idle_ns = 60ull * 1000000000ull };
+	struct serve_opts so = { .idle_ns = SERVE_BUILTIN_IDLE_NS };
 	int err;
 
 	if (url || strcmp(w->name, "http") || !server_child__start)
