@@ -320,18 +320,12 @@ struct trace_thread *trace_threads_find(const struct trace_threads *rows, unsign
 struct trace_thread *trace_threads_get(struct trace_threads *rows, unsigned int tid,
 				       unsigned int tgid)
 {
-	struct trace_thread key = { .tid = tid }, *row;
-
-	/* Binary search over the sorted prefix, then a linear scan of the
-	 * rows appended since the last sort: few, since a thread that never
+	/* O(log n) over the sorted prefix, then a linear scan of the rows
+	 * appended since the last sort: few, since a thread that never
 	 * switched yet faulted is rare. */
-	row = rows->sorted ? bsearch(&key, rows->v, rows->sorted, sizeof(key), cmp_tid) : NULL;
-	if (row)
-		return row;
-	for (size_t i = rows->sorted; i < rows->n; i++)
-		if (rows->v[i].tid == tid)
-			return &rows->v[i];
-	return trace_threads_append(rows, tid, tgid);
+	struct trace_thread *row = trace_threads_find(rows, tid);
+
+	return row ? row : trace_threads_append(rows, tid, tgid);
 }
 
 void trace_threads_sort(struct trace_threads *rows)
