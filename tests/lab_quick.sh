@@ -69,6 +69,14 @@ for at in start end; do
 	grep -qE "^\| CPU speed at $at \| [0-9.]+ ns per cpu-loop iteration" "$md" ||
 		fail "CPU speed at $at: $(grep "CPU speed at $at" "$md")"
 done
+# Who took the CPU at the involuntary switches: at least the switch
+# experiment's table, whose threads mode preempts itself by the thousand,
+# with rows that add up (own + other traced + untraced = involuntary).
+grep -q '^\*\*Who took the CPU at the involuntary switches\*\*' "$md" || fail "no who-took-the-CPU table"
+grep -E '^\| switch threads \([0-9]+ tasks\) \| [0-9,]+' "$md" | sed 's/,//g' |
+	awk -F' \\| ' 'NF == 6 { split($2, a, " "); if (a[1] != $3 + $4 + $5) bad = 1; n++ }
+		END { exit !(n && !bad) }' ||
+	fail "switch threads' who-took-the-CPU row does not add up: $(grep -E '^\| switch threads' "$md")"
 # The CPython side: its section, and the ledger's Python column with a
 # verdict wherever it is not "—" (GIL claims may be guarded on a busy machine).
 grep -q '^## Python (CPython) side by side with C' "$md" || fail "no Python section"

@@ -756,7 +756,7 @@ static int median_repeat(const struct rgroup *g, const char *path)
 static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 {
 	long server = lab_server_pid(s, exp);
-	int any = 0;
+	int any = 0, server_rows = 0;
 
 	for (size_t i = 0; i < s->ng && !any; i++) {
 		const struct rgroup *g = &s->g[i];
@@ -781,9 +781,14 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 		char inv[80], lo[32], hi[32], names[400] = "";
 		double mn, mx;
 		size_t k, len = 0;
+		long tracer, builtin;
 
 		if (!json_is_object(by))
 			continue;
+		tracer = (long)json_integer_value(rj_get(g->trace[m], "tracer_pid"));
+		/* `corolab run http --trace` without --url runs its server in
+		 * the tracer's process and says so. */
+		builtin = g->run[m] ? (long)json_integer_value(rj_get(g->run[m], "params.server_pid")) : 0;
 		rgroup_stat(g, "trace.totals.ctx_switches.involuntary", &mn, &mx);
 		md_num(inv, sizeof(inv), rj_num(g->trace[m], "totals.ctx_switches.involuntary"));
 		if (mn != mx) {
@@ -793,15 +798,16 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 		}
 		json_array_foreach(top, k, p) {
 			long pid = (long)json_integer_value(json_object_get(p, "pid"));
-			long tracer = (long)json_integer_value(rj_get(g->trace[m], "tracer_pid"));
-			/* `corolab run http --trace` without --url runs its
-			 * server in the tracer's process and says so. */
-			long builtin = g->run[m] ? (long)json_integer_value(rj_get(g->run[m], "params.server_pid")) : 0;
 			const char *comm = json_string_value(json_object_get(p, "comm"));
+			int is_server = (server && pid == server) || (builtin && pid == builtin);
 			int w;
 
 			if (k == 3)
 				break;
+			/* The server took most of this run's involuntary switches. */
+			if (is_server && !k && 2.0 * (double)json_integer_value(json_object_get(p, "count")) >=
+						    rj_num(g->trace[m], "totals.ctx_switches.involuntary"))
+				server_rows++;
 			if (server && pid == server)
 				comm = "the lab's delay server";
 			else if (builtin && pid == builtin)
@@ -826,6 +832,12 @@ static void write_preemptors(const struct rset *s, const char *exp, FILE *md)
 				len ? names : "—");
 		}
 	}
+	if (server_rows)
+		fprintf(md, "\nIn %d of these rows most of the involuntary switches were the HTTP server "
+			    "taking the CPU: it runs on the same cores as the client here.  In the "
+			    "write-up's setup the server (httpbin.org) is another machine and takes "
+			    "nothing from the client, so those switches belong to this lab's setup, not "
+			    "to the client's mode.\n", server_rows);
 }
 
 static void write_experiment(const struct rset *s, const char *exp, FILE *md)
