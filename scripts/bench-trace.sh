@@ -106,8 +106,10 @@ measure() {
 	local name=$1 key=$2 goal=$3 variants=$4 r v x rounds=$REPEATS
 	shift 4
 	[ "$name" = switch-threads ] && rounds=$((3 * REPEATS))
-	declare -A vals=()
+	declare -A vals=() cur=()
+	local ratios=
 	for r in $(seq "$rounds"); do
+		cur=()
 		for v in $variants; do
 			x=$(one "$v" "$key" "$@")
 			if [ -z "$x" ]; then
@@ -115,7 +117,12 @@ measure() {
 				continue
 			fi
 			vals[$v]="${vals[$v]:-} $x"
+			cur[$v]=$x
 		done
+		# Paired: traced over the untraced run of the same round, which
+		# shares its stretch of the machine's speed.
+		[ -n "${cur[plain]:-}" ] && [ -n "${cur[traced]:-}" ] &&
+			ratios="$ratios $(awk -v a="${cur[traced]}" -v b="${cur[plain]}" 'BEGIN{ printf "%.6f", a / b }')"
 	done
 	local base traced_pct perf_pct
 	# shellcheck disable=SC2086
@@ -140,6 +147,13 @@ measure() {
 	# "+7.6% ok", +11.5% by minimums).  Say so instead of judging.
 	local spread
 	spread=$(awk -v a="${bmax:-0}" -v b="${bmin:-0}" 'BEGIN{ if (b > 0) printf "%.0f", (a / b - 1) * 100 }')
+	if [ -n "$ratios" ]; then
+		local pm
+		# shellcheck disable=SC2086
+		read -r pm _ _ <<<"$(stats $ratios)"
+		echo "bench: trace-overhead $name-paired $(awk -v r="$pm" 'BEGIN{ printf "%+.1f", (r - 1) * 100 }')%" \
+			"(no goal: the median of each round's traced/untraced ratio, for reference)"
+	fi
 	if [ -z "${traced_pct:-}" ]; then
 		echo "bench: trace-overhead $name n/a (goal <= $goal%) BELOW GOAL (runs failed)"
 		below=1
