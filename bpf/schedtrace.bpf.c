@@ -695,10 +695,14 @@ static __always_inline int on_rename(struct task_struct *p)
  * rename on the machine, nothing on the switch path. */
 static __always_inline int on_task_rename(struct task_struct *p, const char *newcomm)
 {
-	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	char comm[SCHEDTRACE_COMM_LEN] = {};
+	u32 tid, tgid;
 
-	if (targ_hooks_only || !targ_exclude_comms[0][0] || tid != tgid || !tgid_traced(tgid))
+	if (targ_hooks_only || !targ_exclude_comms[0][0])
+		return 0;	/* resolved at load: the usual case costs a return */
+	tid = BPF_CORE_READ(p, pid);
+	tgid = BPF_CORE_READ(p, tgid);
+	if (tid != tgid || !tgid_traced(tgid))
 		return 0;
 	bpf_probe_read_kernel_str(comm, sizeof(comm), newcomm);
 	if (name_excluded(comm))

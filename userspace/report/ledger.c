@@ -758,9 +758,10 @@ size_t ledger__eval(const struct rset *s, struct claim_result *out, size_t max)
 		    "cpu, %ld tasks: involuntary switches threads %.0f vs coroutines %.0f; "
 		    "coroutine user-space switches %.0f", a->tasks, x, y, z);
 		/* Who got the CPU (traces from before it was recorded lack it). */
-		if (!isnan(med(a, "trace.totals.involuntary_by.own_process")))
+		z = med(a, "trace.totals.involuntary_by.own_process");
+		if (!isnan(z))
 			put_more(r->evidence, "; the threads' CPU went to one of their own threads at "
-				 "%.0f of their involuntary switches", med(a, "trace.totals.involuntary_by.own_process"));
+				 "%.0f of their involuntary switches", z);
 		if (x < SCHED_MIN_INVOL) {
 			r->verdict = V_NUANCED;
 			put(r->why, sizeof(r->why), "the threads were hardly preempted: with no more "

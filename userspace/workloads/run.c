@@ -455,14 +455,16 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
  * one trace never mixes two modes' threads. */
 static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool quiet,
 			       const struct trace_opts *to, const struct server_child *sc,
-			       const char *url, int *status, int *err)
+			       int *status, int *err)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], url[64];
 	json_t *trace = NULL, *run;
 	json_error_t je;
 	char **cargv;
 
 	*status = 0;
+	/* A server started here (builtin_server_outside): the child gets its URL. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/delay/{delay}", sc->port);
 	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), sc->pid > 0 ? url : NULL, err);
 	if (!cargv)
 		return NULL;
@@ -492,8 +494,7 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
  * child (as an untraced run does), it would be part of the traced tree, and
  * its switches, faults and syscalls would count as the client's — the
  * lab's own runs avoid that with a server of their own. */
-static int builtin_server_outside(const struct workload *w, const char *url, struct server_child *sc,
-				  char *tmpl, size_t len)
+static int builtin_server_outside(const struct workload *w, const char *url, struct server_child *sc)
 {
 	struct serve_opts so = { .idle_ns = SERVE_BUILTIN_IDLE_NS };
 	int err;
@@ -505,7 +506,6 @@ static int builtin_server_outside(const struct workload *w, const char *url, str
 		fprintf(stderr, "corolab run: cannot start the built-in server: %s\n", strerror(-err));
 		return err;
 	}
-	snprintf(tmpl, len, "http://127.0.0.1:%d/delay/{delay}", sc->port);
 	return 0;
 }
 
@@ -515,7 +515,6 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 	struct trace_opts to = { .verbose = verbose, .stop = &got_signal };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct server_child sc = { .pid = -1 };
-	char tmpl[128];
 	json_t *all = json_array();
 	int rc = 0, err;
 
@@ -524,7 +523,7 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 		json_decref(all);
 		return 1;
 	}
-	if (builtin_server_outside(w, url, &sc, tmpl, sizeof(tmpl))) {
+	if (builtin_server_outside(w, url, &sc)) {
 		json_decref(all);
 		return 1;
 	}
@@ -539,7 +538,7 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 			continue;
 		/* With --json -, stdout carries the JSON: no table from the child. */
 		one = run_traced_mode(argc, argv, (enum exec_mode)m,
-				      quiet || (json_path && !strcmp(json_path, "-")), &to, &sc, tmpl,
+				      quiet || (json_path && !strcmp(json_path, "-")), &to, &sc,
 				      &status, &err);
 		if (!one) {
 			if ((err == -EPERM || err == -EACCES) && !trace_privileged())
