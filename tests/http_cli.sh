@@ -3,7 +3,8 @@
 # Description: the CLI around the http workload: corolab serve prints its
 # port and exits 0 on SIGINT; `corolab run http` at small scale in every
 # mode; a malformed --url is a usage error (exit 2); bad serve options exit 2;
-# -v reports whether wake-ups are batched (--batch-wait 0 turns it off).
+# -v reports whether wake-ups are batched (--batch-wait 0 turns it off);
+# a server out of descriptors backs off and recovers.
 set -u
 C=${COROLAB:?set COROLAB to the corolab binary}
 tmp=$(mktemp -d)
@@ -55,6 +56,50 @@ rc=$?
 # -v says whether its wake-ups were batched (io_uring min-wait, 6.12+) and why not.
 grep -qE '^corolab serve: wake-ups (batched \(io_uring min-wait 50 us\)|not batched \(the kernel lacks)' "$tmp/err" ||
 	fail "no batching line: $(cat "$tmp/err")"
+
+# Out of descriptors: a server held to 40 while 60 clients connect and ask
+# backs off (it does not spin on accept's EMFILE), and serves again once
+# they have gone.
+(ulimit -n 40 && exec "$C" serve --port 0) >"$tmp/outf" 2>"$tmp/errf" &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/outf" && break; sleep 0.05; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outf")
+[ -n "$port" ] || fail "fd-limited server did not start: $(cat "$tmp/outf" "$tmp/errf")"
+python3 - "$port" "$pid" <<'PY' || fail "fd-limited server"
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+socks = []
+for i in range(60):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /get HTTP/1.1\r\nHost: t\r\n\r\n")
+    socks.append(s)
+time.sleep(0.3)
+c0 = cpu(); time.sleep(1.0); c1 = cpu()
+assert c1 - c0 < 0.5, f"server used {c1 - c0:.2f} s of CPU in 1 s while out of descriptors"
+import select
+ready, _, _ = select.select(socks, [], [], 0.5)
+answered = sum(s.recv(4096).startswith(b"HTTP/1.1 200") for s in ready)
+assert 0 < answered < 60, f"{answered} of 60 answered under a 40-descriptor limit"
+for s in socks:
+    s.close()
+deadline = time.time() + 5
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        s.sendall(b"GET /get HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.settimeout(2)
+        if s.recv(4096).startswith(b"HTTP/1.1 200"):
+            break
+    except OSError:
+        pass
+    assert time.time() < deadline, "server does not serve again after the clients left"
+    time.sleep(0.1)
+PY
+kill -INT "$pid"
+wait "$pid" || fail "fd-limited server exited $?"
 
 # --batch-wait 0: one wake-up per event, as before; still serves.
 "$C" serve --port 0 --batch-wait 0 -v >"$tmp/out0" 2>"$tmp/err0" &

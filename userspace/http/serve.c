@@ -597,6 +597,17 @@ static int accept_next(struct server *s, struct sockaddr_storage *sa, socklen_t 
 	}
 }
 
+static bool accept_transient(int err)
+{
+	switch (err) {
+	case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
+	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int acceptor_main(void *arg)
 {
 	struct server *s = arg;
@@ -619,10 +630,11 @@ static int acceptor_main(void *arg)
 			break;
 		}
 		if (fd < 0) {
-			/* Out of descriptors or memory: back off rather than spin;
-			 * the sweeper will free some.  (A connection reset while
-			 * queued, ECONNABORTED, just goes on.) */
-			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)
+			/* A connection that failed while queued: on to the next
+			 * (accept(2) lists the network errors to treat so).
+			 * Out of descriptors or memory, or anything else: back
+			 * off rather than spin; the sweeper will free some. */
+			if (!accept_transient(-fd))
 				coro__sleep_ns(10000000);
 			continue;
 		}
