@@ -38,7 +38,11 @@ struct coro_loop_opts {
 	 * Completions arriving inside that window wake nobody (no IPI to an
 	 * idle CPU) and wait at most batch_wait_us; after it, the next one
 	 * wakes the loop at once.  Waits shorter than the window (a timer due
-	 * sooner) are not batched.  0: off. */
+	 * sooner) are not batched.  Not batched either: operations the kernel
+	 * waits for with an exclusive poll, coro__accept among them — their
+	 * completions always wake the loop (no lazy wake for exclusive polls;
+	 * corolab serve polls the listener and calls accept4 for that
+	 * reason).  0: off. */
 	unsigned batch_wait_us;
 	unsigned batch_nr;	/* 0: 32 */
 };
