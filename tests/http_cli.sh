@@ -8,7 +8,9 @@
 set -u
 C=${COROLAB:?set COROLAB to the corolab binary}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+pid=
+# A failed check exits at once: stop whichever server is up then too.
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$C" serve --port 0 -v >"$tmp/out" 2>"$tmp/err" &

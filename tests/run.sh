@@ -29,8 +29,13 @@ for t in "${tests[@]}"; do
 	[[ "$name" =~ $filter ]] || continue
 	log=$logdir/$name.log
 	start=$(date +%s.%N)
-	timeout --kill-after=10 "$tmo" "$t" >"$log" 2>&1 </dev/null
+	# Each test in a session of its own: whatever it left running (a
+	# server a failed check did not stop) is killed with it afterwards.
+	setsid --wait bash -c 'echo $$ >"$0"; exec timeout --kill-after=10 "$1" "$2"' \
+		"$log.sid" "$tmo" "$t" >"$log" 2>&1 </dev/null
 	rc=$?
+	[ -s "$log.sid" ] && kill -KILL -- "-$(cat "$log.sid")" 2>/dev/null
+	rm -f "$log.sid"
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')
 	case $rc in
 	0)  pass=$((pass+1)); printf 'PASS  %-28s %6ss\n' "$name" "$secs" ;;
