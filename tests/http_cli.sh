@@ -67,6 +67,8 @@ pid=$!
 for _ in $(seq 100); do grep -q '^listening on' "$tmp/outf" && break; sleep 0.05; done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outf")
 [ -n "$port" ] || fail "fd-limited server did not start: $(cat "$tmp/outf" "$tmp/errf")"
+grep -q "RLIMIT_NOFILE is 40 (hard limit): fewer than 40 concurrent connections, not 10000" "$tmp/errf" ||
+	fail "the fd-limited server does not say how many connections it can hold: $(cat "$tmp/errf")"
 python3 - "$port" "$pid" <<'PY' || fail "fd-limited server"
 import os, socket, sys, time
 port, pid = int(sys.argv[1]), sys.argv[2]

@@ -51,6 +51,7 @@
 #define CONN_STACK (128u << 10)		/* buffers above + frames */
 #define ACCEPT_BATCH 64			/* accepts in a row before the new connections run */
 #define DEFAULT_IDLE_NS (30ull * 1000000000ull)
+#define SERVE_WANT_CONNS 10000		/* what the server is built to hold: said when the limit is lower */
 
 struct server;
 
@@ -936,9 +937,13 @@ int cmd_serve(int argc, char **argv)
 	nofile = serve_raise_nofile();
 	if (nofile < 0)
 		fprintf(stderr, "corolab serve: cannot read RLIMIT_NOFILE: %s\n", strerror((int)-nofile));
-	else if (!o.max_conns)
+	else if (!o.max_conns) {
 		o.max_conns = nofile > 128 ? nofile - 64 : 64;	/* what the descriptors allow */
-	else if (nofile < o.max_conns + 64)
+		if (nofile < SERVE_WANT_CONNS + 64)
+			fprintf(stderr, "corolab serve: RLIMIT_NOFILE is %ld (hard limit): fewer than %ld "
+				"concurrent connections, not %d; raise it with 'ulimit -Hn' as root\n",
+				nofile, nofile, SERVE_WANT_CONNS);
+	} else if (nofile < o.max_conns + 64)
 		fprintf(stderr, "corolab serve: RLIMIT_NOFILE is %ld (hard limit), below --max-conns %ld: "
 			"at most ~%ld connections; raise it with 'ulimit -Hn' as root\n",
 			nofile, o.max_conns, nofile - 64);
