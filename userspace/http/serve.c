@@ -7,8 +7,9 @@
  * itself is a plain non-blocking accept4).  The hot path allocates nothing:
  * the receive buffer, the response buffer and the body buffer live on the
  * connection's coroutine stack, pipelined responses are batched into one
- * send, and the Date header is formatted once per second.  /delay sleeps with coro__sleep_ns (the
- * runtime's timer heap: no kernel timer per request).
+ * send, and the Date header is formatted once per second.  /delay sleeps
+ * with coro__sleep_ns (the runtime's timer heap: no kernel timer per
+ * request).
  *
  * Idle and slow clients: instead of a linked kernel timeout on every recv
  * (one kernel timer per connection, which does not scale — see DESIGN.md),
