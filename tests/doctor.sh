@@ -10,7 +10,7 @@ out=$("$COROLAB" doctor) || fail "doctor exit $?: $out"
 echo "$out"
 bad=$(echo "$out" | grep -vcE '^(ok|warn|missing) ')
 [ "$bad" -eq 0 ] || fail "$bad lines not ok/warn/missing"
-for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU speed" pid_max vm.max_map_count RLIMIT_NOFILE; do
+for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU speed" "idle CPUs" pid_max vm.max_map_count RLIMIT_NOFILE; do
 	echo "$out" | grep -q " $f " || fail "no '$f' line"
 done
 echo "$out" | grep -qE '^(ok|warn) +CPU speed +[0-9.]+ ns per cpu-loop iteration' ||
