@@ -90,6 +90,11 @@ lab_speed() {
 	"$COROLAB" doctor --speed 2>/dev/null | sed -e 's/["\\]//g' | head -n1
 }
 
+# `corolab doctor --idle`: how idle CPUs wait (what waking one costs).
+lab_idle() {
+	"$COROLAB" doctor --idle 2>/dev/null | sed -e 's/["\\]//g' | head -n1
+}
+
 # lab_env_add DIR KEY VALUE: one more string field in DIR/env.json.
 lab_env_add() {
 	local tmp=$1/.env.json.$$
@@ -128,7 +133,8 @@ lab_write_env() { # lab_write_env DIR — env.json, atomically
   "quick": $QUICK,
   "repeat": $REPEAT,
   "corolab": "$COROLAB",
-  "cpu_speed": "$(lab_speed)"
+  "cpu_speed": "$(lab_speed)",
+  "idle_cpus": "$(lab_idle)"
 }
 EOF
 	mv -f "$tmp" "$dir/env.json"

@@ -15,6 +15,10 @@ for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU
 done
 echo "$out" | grep -qE '^(ok|warn) +CPU speed +[0-9.]+ ns per cpu-loop iteration' ||
 	fail "CPU speed line: $(echo "$out" | grep 'CPU speed')"
+# --idle: the same description alone on one line (the lab's env.json).
+idle=$("$COROLAB" doctor --idle)
+[ "$(echo "$idle" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "idle CPUs              $idle" ||
+	fail "doctor --idle '$idle' is not the doctor's idle line: $(echo "$out" | grep 'idle CPUs')"
 # sched_info, decided here from the kernel's own evidence: its config (when
 # readable) and /proc/self/schedstat (absent without CONFIG_SCHED_INFO, "0 0 0"
 # while sched_info_on() is false; its third field counts timeslices).

@@ -64,6 +64,9 @@ claims=$(grep -cE '^\| C[0-9]+ \|' "$md")
 verdicts=$(grep -cE '^\| C[0-9]+ \|.*\*\*(supported|refuted|nuanced|not measured)\*\*' "$md")
 { [ "$claims" -ge 16 ] && [ "$verdicts" -eq "$claims" ]; } || fail "$verdicts verdicts for $claims claims"
 grep -q '^| tracing | eBPF trace' "$md" || fail "environment does not say the runs were traced"
+# How idle CPUs wait, recorded by the lab (not looked up at report time).
+grep -E '^\| idle CPUs \| (cpuidle |no cpuidle driver)' "$md" | grep -vq 'at report time' ||
+	fail "idle CPUs row: $(grep 'idle CPUs' "$md")"
 # The machine's steadiness, measured when the lab started and ended.
 for at in start end; do
 	grep -qE "^\| CPU speed at $at \| [0-9.]+ ns per cpu-loop iteration" "$md" ||

@@ -657,6 +657,8 @@ static void write_env(const struct rset *s, FILE *md)
 		fprintf(md, "| CPU speed at start | %s |\n", at[0] && *at[0] ? at[0] : "not recorded");
 		fprintf(md, "| CPU speed at end | %s |\n", at[1] && *at[1] ? at[1] : "not recorded");
 	}
+	/* What waking an idle CPU costs: the HTTP figures on loopback include it. */
+	ENV_ROW("idle CPUs", "idle_cpus", cpu_idle_describe(buf, sizeof(buf)));
 	ENV_ROW("tracing", "tracing", snprintf(buf, sizeof(buf), "%s",
 					       s->traced ? "eBPF trace present" : "no trace data (plain runs)"));
 #undef ENV_ROW

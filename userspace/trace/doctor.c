@@ -188,32 +188,18 @@ static int forced_wait(unsigned long long *gained)
 
 /* bare: print only the figures (`--speed`, for the lab's env.json and
  * `make bench`), else a doctor line with its verdict and fix. */
-/* How an idle CPU waits, which sets what waking it costs: a CPU that halts
- * at once must be sent an IPI (in a VM, an exit to the hypervisor), a
- * polling one only sees a flag.  On loopback the client pays for waking the
- * server that way, which is why corolab serve batches its wake-ups. */
-static void check_idle(void)
+/* How idle CPUs wait sets what waking one costs: on loopback the client
+ * pays for waking the server, which is why corolab serve batches its
+ * wake-ups (notes/http.md). */
+static void check_idle(bool bare)
 {
-	char drv[64] = "", buf[256];
-	long poll_ns = read_long("/sys/module/haltpoll/parameters/guest_halt_poll_ns");
-	FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");
+	char buf[256];
 
-	if (f) {
-		if (!fgets(drv, sizeof(drv), f))
-			drv[0] = 0;
-		drv[strcspn(drv, "\n")] = 0;
-		fclose(f);
-	}
-	if (!drv[0] || !strcmp(drv, "none"))
-		snprintf(buf, sizeof(buf), "no cpuidle driver (the architecture's default idle)");
-	else if (poll_ns == 0)
-		snprintf(buf, sizeof(buf), "cpuidle %s, no polling before halt: waking an idle CPU is "
-			 "an IPI (in a VM, an exit); loopback clients pay it for the server", drv);
-	else if (poll_ns > 0)
-		snprintf(buf, sizeof(buf), "cpuidle %s, polls up to %ld ns before halting", drv, poll_ns);
+	cpu_idle_describe(buf, sizeof(buf));
+	if (bare)
+		puts(buf);
 	else
-		snprintf(buf, sizeof(buf), "cpuidle %s", drv);
-	report(OK, "idle CPUs", buf, NULL);
+		report(OK, "idle CPUs", buf, NULL);
 }
 
 static void check_speed(bool bare)
@@ -301,18 +287,23 @@ int cmd_doctor(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("USAGE: corolab doctor [--speed]\n\nChecks BTF, tp_btf/raw_tp, ring buffer, "
+			printf("USAGE: corolab doctor [--speed | --idle]\n\nChecks BTF, tp_btf/raw_tp, ring buffer, "
 			       "io_uring, MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), "
 			       "how steady the CPU speed is, how idle CPUs\nwait, pid_max, vm.max_map_count, RLIMIT_NOFILE and "
 			       "privileges; prints a fix for each gap.\n\n"
 			       "  --speed   only the CPU speed check, its figures alone on one line\n"
 			       "            (~0.7 s; the lab records it in env.json at its start and\n"
-			       "            end, make bench prints it before and after)\n\n"
+			       "            end, make bench prints it before and after)\n"
+			       "  --idle    only how idle CPUs wait, on one line (the lab records it)\n\n"
 			       "EXAMPLES:\n  sudo corolab doctor\n  corolab doctor --speed\n");
 			return 0;
 		}
 		if (argc == 2 && !strcmp(argv[1], "--speed")) {
 			check_speed(true);
+			return 0;
+		}
+		if (argc == 2 && !strcmp(argv[1], "--idle")) {
+			check_idle(true);
 			return 0;
 		}
 		fprintf(stderr, "corolab doctor: unknown argument '%s' (try 'corolab doctor --help')\n",
@@ -407,7 +398,7 @@ int cmd_doctor(int argc, char **argv)
 
 	check_sched_info();
 	check_speed(false);
-	check_idle();
+	check_idle(false);
 
 	v = read_long("/proc/sys/kernel/pid_max");
 	snprintf(buf, sizeof(buf), "%ld (at most ~%ld threads)", v, v - 100);

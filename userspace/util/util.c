@@ -298,3 +298,30 @@ int cmp_double(const void *a, const void *b)
 
 	return (x > y) - (x < y);
 }
+
+void cpu_idle_describe(char *out, size_t len)
+{
+	char drv[64] = "", ns[32] = "";
+	FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");
+
+	if (f) {
+		if (fgets(drv, sizeof(drv), f))
+			drv[strcspn(drv, "\n")] = 0;
+		fclose(f);
+	}
+	f = fopen("/sys/module/haltpoll/parameters/guest_halt_poll_ns", "re");
+	if (f) {
+		if (fgets(ns, sizeof(ns), f))
+			ns[strcspn(ns, "\n")] = 0;
+		fclose(f);
+	}
+	if (!drv[0] || !strcmp(drv, "none"))
+		snprintf(out, len, "no cpuidle driver (the architecture's default idle)");
+	else if (!strcmp(ns, "0"))
+		snprintf(out, len, "cpuidle %s, no polling before halt: waking an idle CPU is an IPI "
+			 "(in a VM, an exit)", drv);
+	else if (ns[0])
+		snprintf(out, len, "cpuidle %s, polls up to %s ns before halting", drv, ns);
+	else
+		snprintf(out, len, "cpuidle %s", drv);
+}

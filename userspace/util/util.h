@@ -32,6 +32,11 @@ int write_file_atomic(const char *path, const void *data, size_t len);
  * -> "40" or "max".  -errno when there is no such file. */
 int cgroup_read(const char *controller, const char *file, char *out, size_t len);
 
+/* How this machine's idle CPUs wait, in one line for people: the cpuidle
+ * driver and haltpoll's polling (a CPU that halts at once needs an IPI to
+ * wake, in a VM an exit).  Shared by doctor and the report's Environment. */
+void cpu_idle_describe(char *out, size_t len);
+
 /* Is stderr a terminal (progress output goes there only then). */
 int stderr_is_tty(void);
 
