@@ -48,7 +48,19 @@ if not d["totals"].get("syscalls"):
 if d["stints"]["crossed"]:
     bad.append("%d stints crossed" % d["stints"]["crossed"])
 if bad:
-    print("  FAIL:", ", ".join(bad)); sys.exit(1)
+    print("  FAIL:", ", ".join(bad))
+    # Enough to tell a rare miss from a regression without the JSON.
+    for k in r:
+        if r[k].get("ok") is False:
+            print("  reconcile.%s: %s" % (k, json.dumps(r[k], sort_keys=True)))
+    print("  stints %s, lost_records %s, kernel_run_delay_ns %s over %s threads" % (
+        d.get("stints"), d.get("lost_records"), d.get("kernel_run_delay_ns"),
+        d.get("kernel_run_delay_threads")))
+    for t in d.get("threads", []):
+        print("  thread %(tid)s %(comm)s exited=%(exited)s vol=%(voluntary)s invol=%(involuntary)s "
+              "runq %(runq_count)s waits %(runq_sum_ns)s ns, run_delay %(run_delay_ns)s ns, "
+              "migrations %(migrations)s" % t)
+    sys.exit(1)
 PY
 	done
 	done
