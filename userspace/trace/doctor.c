@@ -174,20 +174,6 @@ static int forced_wait(unsigned long long *gained)
 	return err;
 }
 
-/* ---- how steady the CPU's speed is ----
- *
- * The lab's CPU verdicts compare wall times of the same work in different
- * modes, so they need a machine whose speed holds still.  On a VM it may
- * not: another guest on the host can slow this one down for tenths of a
- * second, with no steal time or run-queue delay to show for it inside.
- * Time the cpu workload's own loop in short slices for ~0.7 s and report
- * the median speed and how much slower the slowest tenth ran. */
-#define SPEED_SLICES 100
-#define SPEED_SLICE_ITERS 25000000ull	/* ~7 ms at 0.28 ns per iteration */
-#define SPEED_SPREAD_WARN 0.10		/* slowest tenth this much slower: warn */
-
-/* bare: print only the figures (`--speed`, for the lab's env.json and
- * `make bench`), else a doctor line with its verdict and fix. */
 /* How idle CPUs wait sets what waking one costs: on loopback the client
  * pays for waking the server, which is why corolab serve batches its
  * wake-ups (notes/http.md). */
@@ -202,6 +188,20 @@ static void check_idle(bool bare)
 		report(OK, "idle CPUs", buf, NULL);
 }
 
+/* ---- how steady the CPU's speed is ----
+ *
+ * The lab's CPU verdicts compare wall times of the same work in different
+ * modes, so they need a machine whose speed holds still.  On a VM it may
+ * not: another guest on the host can slow this one down for tenths of a
+ * second, with no steal time or run-queue delay to show for it inside.
+ * Time the cpu workload's own loop in short slices for ~0.7 s and report
+ * the median speed and how much slower the slowest tenth ran. */
+#define SPEED_SLICES 100
+#define SPEED_SLICE_ITERS 25000000ull	/* ~7 ms at 0.28 ns per iteration */
+#define SPEED_SPREAD_WARN 0.10		/* slowest tenth this much slower: warn */
+
+/* bare: print only the figures (`--speed`, for the lab's env.json and
+ * `make bench`), else a doctor line with its verdict and fix. */
 static void check_speed(bool bare)
 {
 	double ns[SPEED_SLICES], med, slow;
