@@ -309,7 +309,8 @@ void cpu_idle_describe(char *out, size_t len)
 			drv[strcspn(drv, "\n")] = 0;
 		fclose(f);
 	}
-	f = fopen("/sys/module/haltpoll/parameters/guest_halt_poll_ns", "re");
+	/* haltpoll's window, only when haltpoll is the driver in use. */
+	f = strcmp(drv, "haltpoll") ? NULL : fopen("/sys/module/haltpoll/parameters/guest_halt_poll_ns", "re");
 	if (f) {
 		if (fgets(ns, sizeof(ns), f))
 			ns[strcspn(ns, "\n")] = 0;
