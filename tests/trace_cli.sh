@@ -86,27 +86,32 @@ echo "bpf-stats: ok"
 if command -v bpftool >/dev/null; then
 	# The command starts only once every program is attached (the tracer's
 	# barrier): its first act says so; a fixed sleep raced the loading on a
-	# busy machine.
-	"$COROLAB" trace --hooks-only --json "$tmp/h.json" -- sh -c ': >"$1"; sleep 0.5; exit 3' sh "$tmp/hstarted" \
-		>"$tmp/hout" &
+	# busy machine.  It then runs until the programs have been inspected
+	# (26 bpftool calls: a fixed 0.5 s ran out on a slow CI machine, and
+	# the tracer detached mid-inspection), at most 30 s.
+	"$COROLAB" trace --hooks-only --json "$tmp/h.json" -- sh -c \
+		': >"$1"; i=0; while [ ! -e "$2" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done; exit 3' \
+		sh "$tmp/hstarted" "$tmp/hdone" >"$tmp/hout" &
 	hp=$!
 	for _ in $(seq 100); do [ -e "$tmp/hstarted" ] && break; sleep 0.05; done
 	[ -e "$tmp/hstarted" ] || fail "--hooks-only: the command did not start within 5 s"
 	hids=$(cat /proc/"$hp"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
-	nsw=0
+	nsw=0 seen=
 	for id in $hids; do
 		# An empty program: a dozen instructions (its arguments, the flag
 		# test, return 0), where the real ones have hundreds.
 		n=$(bpftool prog dump xlated id "$id" 2>/dev/null | grep -c '^ *[0-9]*:')
-		name=$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\).*/\1/p')
+		name=$(bpftool prog show id "$id" 2>&1 | sed -n 's/.* name \([^ ]*\).*/\1/p')
+		seen="$seen $id=${name:-?}"
 		case $name in sched_switch*|sys_enter*)
 			nsw=$((nsw + 1))
 			[ "$n" -le 16 ] || fail "--hooks-only: $name has $n instructions" ;;
 		esac
 	done
+	: >"$tmp/hdone"
 	wait "$hp"; rc=$?
 	[ $rc -eq 3 ] || fail "--hooks-only: exit $rc, wanted the command's 3"
-	[ "$nsw" -eq 2 ] || fail "--hooks-only: found $nsw of sched_switch/sys_enter among '$hids'"
+	[ "$nsw" -eq 2 ] || fail "--hooks-only: found $nsw of sched_switch/sys_enter among:$seen"
 	grep -q 'hooks-only: every hook' "$tmp/hout" || fail "--hooks-only summary: $(cat "$tmp/hout")"
 	python3 - "$tmp/h.json" <<'PY' || fail "--hooks-only JSON"
 import json, sys
