@@ -541,18 +541,6 @@ static int run_cmd(const char *cmd, char *out, size_t len)
 	return pclose(p) == 0 && n ? 0 : -ENOENT;
 }
 
-static void read_first_line(const char *path, char *out, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	out[0] = '\0';
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
-}
-
 static void cpu_model(char *out, size_t len)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");

@@ -262,7 +262,6 @@ int cgroup_read(const char *controller, const char *file, char *out, size_t len)
 	fclose(f);
 	for (int k = 0; k < 2 && err; k++) {
 		const char *cg = k == 0 ? v1 : v2;
-		FILE *g;
 
 		if (!*cg)
 			continue;
@@ -270,15 +269,24 @@ int cgroup_read(const char *controller, const char *file, char *out, size_t len)
 			snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s/%s", controller, cg, file);
 		else
 			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/%s", cg, file);
-		g = fopen(path, "re");
-		if (!g)
-			continue;
-		if (fgets(out, (int)len, g)) {
-			out[strcspn(out, "\n")] = 0;
-			err = 0;
-		}
-		fclose(g);
+		err = read_first_line(path, out, len) ? -ENOENT : 0;
 	}
+	return err;
+}
+
+int read_first_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	out[0] = 0;
+	if (!f)
+		return -errno;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = 0;
+	else
+		err = -EIO;
+	fclose(f);
 	return err;
 }
 
@@ -301,21 +309,12 @@ int cmp_double(const void *a, const void *b)
 
 void cpu_idle_describe(char *out, size_t len)
 {
-	char drv[64] = "", ns[32] = "";
-	FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");
+	char drv[64], ns[32] = "";
 
-	if (f) {
-		if (fgets(drv, sizeof(drv), f))
-			drv[strcspn(drv, "\n")] = 0;
-		fclose(f);
-	}
+	read_first_line("/sys/devices/system/cpu/cpuidle/current_driver", drv, sizeof(drv));
 	/* haltpoll's window, only when haltpoll is the driver in use. */
-	f = strcmp(drv, "haltpoll") ? NULL : fopen("/sys/module/haltpoll/parameters/guest_halt_poll_ns", "re");
-	if (f) {
-		if (fgets(ns, sizeof(ns), f))
-			ns[strcspn(ns, "\n")] = 0;
-		fclose(f);
-	}
+	if (!strcmp(drv, "haltpoll"))
+		read_first_line("/sys/module/haltpoll/parameters/guest_halt_poll_ns", ns, sizeof(ns));
 	if (!drv[0] || !strcmp(drv, "none"))
 		snprintf(out, len, "no cpuidle driver (the architecture's default idle)");
 	else if (!strcmp(ns, "0"))

@@ -32,6 +32,10 @@ int write_file_atomic(const char *path, const void *data, size_t len);
  * -> "40" or "max".  -errno when there is no such file. */
 int cgroup_read(const char *controller, const char *file, char *out, size_t len);
 
+/* The first line of a file, newline stripped; "" and -errno when it cannot
+ * be read (-EIO when it is empty). */
+int read_first_line(const char *path, char *out, size_t len);
+
 /* How this machine's idle CPUs wait, in one line for people: the cpuidle
  * driver and haltpoll's polling (a CPU that halts at once needs an IPI to
  * wake, in a VM an exit).  Shared by doctor and the report's Environment. */
