@@ -59,6 +59,7 @@ py_once() { # py_once TRACED OUT LOG WORKLOAD MODE ARGS... -> exit status
 	shift 5
 	local cmd=("$PYTHON" "$PORT" "$workload" --mode "$mode" "$@" --json "$out.run.tmp")
 	[ "$traced" -eq 1 ] && cmd=("$COROLAB" trace --json "$out.trace.tmp" -- "${cmd[@]}")
+	LAB_TEMPS=("$out.run.tmp" "$out.trace.tmp")	# Ctrl-C: removed, not merged
 	lab_exec "$log" "${cmd[@]}" || rc=$?
 	if [ "$rc" -eq 0 ] && [ -s "$out.run.tmp" ]; then
 		if [ "$traced" -eq 1 ]; then
@@ -68,6 +69,7 @@ py_once() { # py_once TRACED OUT LOG WORKLOAD MODE ARGS... -> exit status
 		fi
 	fi
 	rm -f "$out.run.tmp" "$out.trace.tmp"
+	LAB_TEMPS=()
 	[ "$rc" -ne 0 ] || [ -s "$out" ] || rc=1
 	return "$rc"
 }

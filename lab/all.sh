@@ -9,6 +9,7 @@ set -eu
 # shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 LAB_NAME=all
+lab_sigint_default "$0" "$@"
 args=("$@")
 # Parse (and validate) the options the same way the experiments will.
 while [ $# -gt 0 ]; do

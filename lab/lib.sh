@@ -34,10 +34,30 @@ LAB_FAILURES=0
 LAB_STEP=0
 LAB_STEPS=0
 LAB_CHILD=
+LAB_TEMPS=()	# files the running child writes that only a finished run keeps
 LAB_SERVER=
 LAB_OWNS_RESULTS=0
 
 lab_log() { printf '%s\n' "$*" >&2; }
+
+# lab_sigint_default SCRIPT ARGS...: when this shell started with SIGINT
+# ignored, exec SCRIPT again with SIGINT back at its default, once.  A
+# non-interactive shell starts every `cmd &` with SIGINT and SIGQUIT ignored,
+# and bash can neither trap nor reset a signal ignored on entry: `kill -INT`
+# to a lab started that way (nohup, a script's `&`, a test harness) was
+# silently dropped and the lab ran on to the end.  corolab itself installs
+# its handlers whatever it inherited; the lab now does the same.  Not for an
+# experiment started by all.sh (RESULTS_DIR set): all.sh stops it with
+# SIGTERM, and its own SIGINT stays ignored as bash means it to be.
+lab_sigint_default() {
+	local mask
+	[ -z "${LAB_SIGINT_RESET:-}" ] || return 0
+	mask=$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/dev/null) || return 0
+	case $mask in ''|*[!0-9a-fA-F]*) return 0 ;; esac
+	(( (16#$mask >> 1) & 1 )) || return 0
+	env --default-signal=INT true 2>/dev/null || return 0	# coreutils < 8.31
+	exec env --default-signal=INT LAB_SIGINT_RESET=1 "$BASH" "$@"
+}
 lab_die() { printf '%s: %s\n' "$LAB_NAME" "$*" >&2; exit 1; }
 
 lab_usage() {
@@ -188,6 +208,7 @@ lab_on_signal() {
 	fi
 	lab_log "$LAB_NAME: interrupted by SIG$sig, stopping children"
 	lab_kill_tree "$LAB_CHILD"
+	[ ${#LAB_TEMPS[@]} -eq 0 ] || rm -f "${LAB_TEMPS[@]}"
 	lab_server_stop
 	if [ -n "${RESULTS_DIR:-}" ] && [ -d "$RESULTS_DIR" ]; then
 		echo "interrupted by SIG$sig during $LAB_NAME ${LAB_CURRENT:-} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -199,6 +220,7 @@ lab_on_signal() {
 lab_init() {
 	LAB_NAME=$1
 	shift
+	[ -n "${RESULTS_DIR:-}" ] || lab_sigint_default "$0" "$@"
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--quick) QUICK=1 ;;

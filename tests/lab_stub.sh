@@ -131,4 +131,30 @@ if pgrep -f "$tmp/corolab" >/dev/null; then
 	fail "stray processes after Ctrl-C"
 fi
 grep -q 'PARTIAL RUN' "$r/report.md" || fail "partial report not marked"
+
+# `kill -INT PID` to a lab started as a plain background job (nohup, a
+# script's `&`): such a shell starts with SIGINT ignored, which bash can
+# neither trap nor reset, so all.sh re-executes itself with SIGINT restored.
+rm -rf "$RESULTS_BASE"
+sleep 1
+STUB_SLEEP=30 "$root/lab/all.sh" --quick >"$tmp/out3" 2>&1 &
+lab=$!
+for _ in $(seq 1 50); do
+	grep -q '\[1/3\] 01-http' "$tmp/out3" && break
+	sleep 0.1
+done
+grep -q '^SigIgn:.*[13579bdf]$' "/proc/$lab/status" 2>/dev/null &&
+	fail "all.sh still ignores SIGINT: $(grep SigIgn "/proc/$lab/status")"
+kill -INT "$lab"
+for _ in $(seq 1 100); do kill -0 "$lab" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$lab" 2>/dev/null && { kill -KILL "$lab"; fail "all.sh still running 10 s after kill -INT"; }
+rc=0; wait "$lab" || rc=$?
+[ "$rc" -eq 130 ] || { cat "$tmp/out3" >&2; fail "kill -INT: all.sh exited $rc, want 130"; }
+r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
+grep -q 'interrupted by SIGINT during 01-http' "$r/PARTIAL" || fail "kill -INT: PARTIAL: $(cat "$r/PARTIAL" 2>&1)"
+sleep 0.5
+if pgrep -f "$tmp/corolab" >/dev/null; then
+	pgrep -af "$tmp/corolab" >&2
+	fail "stray processes after kill -INT"
+fi
 echo "lab machinery: all checks passed"
