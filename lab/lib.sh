@@ -361,7 +361,7 @@ lab_run() {
 # not charged to the client being measured.  Sets LAB_URL.
 lab_server_start() {
 	local log=$EXP_DIR/server.log port='' _
-	setsid "$COROLAB" serve --bind 127.0.0.1 --port 0 >"$log" 2>&1 </dev/null &
+	setsid "$COROLAB" serve --bind 127.0.0.1 --port 0 --exit-with $$ >"$log" 2>&1 </dev/null &
 	LAB_SERVER=$!
 	for _ in $(seq 1 50); do
 		port=$(grep -oE '(127\.0\.0\.1|localhost|0\.0\.0\.0|\]):[0-9]+' "$log" 2>/dev/null | head -n1 | sed 's/.*://')

@@ -199,7 +199,7 @@ for m in threads coroutines; do
 done
 
 # The server runs outside the traced tree (started here, not by the command).
-"$COROLAB" serve --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+"$COROLAB" serve --port 0 --exit-with $$ >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVE_PID=$!
 port=
 for _ in $(seq 100); do

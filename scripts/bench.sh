@@ -46,7 +46,7 @@ verdict() {
 
 # start_serve: sets SERVE_PID and SERVE_PORT
 start_serve() {
-	"${SRV_PIN[@]}" "$COROLAB" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	"${SRV_PIN[@]}" "$COROLAB" serve --port 0 --exit-with $$ "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 	SERVE_PID=$!
 	PIDS+=("$SERVE_PID")
 	for _ in $(seq 100); do

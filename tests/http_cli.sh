@@ -117,6 +117,25 @@ wait "$pid" || fail "--batch-wait 0 server exited $?"
 grep -q '^corolab serve: wake-ups not batched (--batch-wait 0)' "$tmp/err0" ||
 	fail "--batch-wait 0 not reported: $(cat "$tmp/err0")"
 
+# --exit-with PID: the server stops when PID ends, even by SIGKILL (which no
+# trap of a lab script sees), after answering while PID lives.
+sleep 60 &
+watched=$!
+"$C" serve --port 0 --exit-with "$watched" >"$tmp/outx" 2>"$tmp/errx" &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/outx" && break; sleep 0.05; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outx")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/get")" = 200 ] ||
+	fail "--exit-with server does not answer while its process lives"
+kill -KILL "$watched"; wait "$watched" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fail "--exit-with: server still running 5 s after its process died"; fi
+wait "$pid" || fail "--exit-with: server exited $? when its process died, want 0"
+"$C" serve --port 0 --exit-with "$watched" >/dev/null 2>"$tmp/errx"; rc=$?
+[ "$rc" = 1 ] && grep -q 'no such process' "$tmp/errx" ||
+	fail "--exit-with a gone process: exit $rc, $(cat "$tmp/errx")"
+"$C" serve --exit-with me >/dev/null 2>&1; [ $? = 2 ] || fail "bad --exit-with is not exit 2"
+
 "$C" serve --port 70000 >/dev/null 2>&1; [ $? = 2 ] || fail "bad --port is not exit 2"
 "$C" serve --bind nowhere >/dev/null 2>&1; [ $? = 2 ] || fail "bad --bind is not exit 2"
 "$C" serve --batch-wait soon >/dev/null 2>&1; [ $? = 2 ] || fail "bad --batch-wait is not exit 2"

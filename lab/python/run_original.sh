@@ -103,7 +103,7 @@ grep -q 'class PerformanceComparison' "$WORK/original.py" ||
 (cd "$WORK" && sha256sum original.py) >"$OUT/original.py.sha256"
 
 # 2. The server, a separate process not traced with the client.
-setsid "$COROLAB" serve --bind 127.0.0.1 --port 0 >"$WORK/server.log" 2>&1 </dev/null &
+setsid "$COROLAB" serve --bind 127.0.0.1 --port 0 --exit-with $$ >"$WORK/server.log" 2>&1 </dev/null &
 SERVER=$!
 port=
 for _ in $(seq 1 50); do

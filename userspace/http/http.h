@@ -24,6 +24,8 @@ struct serve_opts {
 	bool test_endpoints;	/* /reset (RST mid-response); always on, see serve.c */
 	long batch_wait_us;	/* wake-up batching window (coro_loop_opts);
 				 * 0: SERVE_BATCH_WAIT_US, < 0: off */
+	pid_t exit_with;	/* > 0: stop when this process exits; -ESRCH
+				 * from server__run if it is not running */
 };
 
 /* The server's default wake-up batching window, microseconds: measured in

@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,13 +71,14 @@ struct conn {
 
 struct server {
 	struct coro_loop *loop;
-	int lfd, sigfd;
+	int lfd, sigfd, exitfd;
 	struct conn *conns;
 	long nconns, max_conns;
 	uint64_t idle_ns;
 	bool stopping;
 	struct coro *acceptor;
 	struct coro *sweeper;
+	struct coro *exit_watch;	/* --exit-with */
 	struct serve_stats st;
 };
 
@@ -706,6 +708,8 @@ static int signal_main(void *arg)
 		coro__cancel(s->acceptor);
 	if (s->sweeper)
 		coro__cancel(s->sweeper);
+	if (s->exit_watch)
+		coro__cancel(s->exit_watch);
 	for (struct conn *c = s->conns; c; c = c->next)
 		if (c->co)
 			coro__cancel(c->co);
@@ -714,6 +718,22 @@ static int signal_main(void *arg)
 		coro__join(s->acceptor, NULL);
 	if (s->sweeper)
 		coro__join(s->sweeper, NULL);
+	if (s->exit_watch)
+		coro__join(s->exit_watch, NULL);
+	return 0;
+}
+
+/* --exit-with: the watched process's pidfd turns readable when it exits;
+ * stop as SIGTERM would.  A lab script killed with SIGKILL (which no trap
+ * sees) then leaves no server behind. */
+static int exit_with_main(void *arg)
+{
+	struct server *s = arg;
+	int r = coro__poll(s->exitfd, POLLIN, 0);
+
+	if (r == -ECANCELED || s->stopping)
+		return 0;
+	kill(getpid(), SIGTERM);	/* blocked: signal_main reads it */
 	return 0;
 }
 
@@ -768,7 +788,7 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 		struct serve_stats *st)
 {
 	struct coro_loop_opts lo = { .stack_size = CONN_STACK };
-	struct server s = { .lfd = -1, .sigfd = -1 };
+	struct server s = { .lfd = -1, .sigfd = -1, .exitfd = -1 };
 	sigset_t set, old;
 	int port = 0, err;
 
@@ -785,6 +805,13 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 	if (s.sigfd < 0) {
 		err = -errno;
 		goto out;
+	}
+	if (o->exit_with > 0) {
+		s.exitfd = (int)syscall(SYS_pidfd_open, o->exit_with, 0);
+		if (s.exitfd < 0) {
+			err = -errno;
+			goto out;
+		}
 	}
 	err = listen_on(o->bind ? o->bind : "127.0.0.1", o->port, &port);
 	if (err < 0)
@@ -804,6 +831,8 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 		err = coro__spawn(s.loop, sweeper_main, &s, "sweep", &s.sweeper);
 	if (!err)
 		err = coro__spawn(s.loop, signal_main, &s, "signal", NULL);
+	if (!err && s.exitfd >= 0)
+		err = coro__spawn(s.loop, exit_with_main, &s, "exit-with", &s.exit_watch);
 	if (err)
 		goto out;
 	if (on_listen)
@@ -820,6 +849,8 @@ out:
 		close(s.lfd);
 	if (s.sigfd >= 0)
 		close(s.sigfd);
+	if (s.exitfd >= 0)
+		close(s.exitfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
@@ -840,7 +871,7 @@ static void serve_usage(FILE *f)
 {
 	fprintf(f,
 		"USAGE: corolab serve [--bind ADDR] [--port N] [--max-conns N] [--idle-timeout S]\n"
-		"                     [--batch-wait US] [-v]\n"
+		"                     [--batch-wait US] [--exit-with PID] [-v]\n"
 		"\n"
 		"An httpbin-compatible delay server on corolab's coroutine runtime (io_uring).\n"
 		"Prints 'listening on ADDR:PORT' on stdout once ready; SIGINT/SIGTERM stop it.\n"
@@ -856,6 +887,8 @@ static void serve_usage(FILE *f)
 		"  --idle-timeout S    close idle or slow clients after S seconds (default 30)\n"
 		"  --batch-wait US     while asleep, wake once per 32 events or US microseconds\n"
 		"                      (io_uring min-wait, Linux 6.12+; default 50, 0 = every event)\n"
+		"  --exit-with PID     stop when process PID exits, however it ends (a script\n"
+		"                      passes its own $$, so even kill -9 leaves no server)\n"
 		"  -v                  connection statistics on stderr at exit\n"
 		"\n"
 		"EXAMPLES:\n"
@@ -872,6 +905,7 @@ int cmd_serve(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "batch-wait", required_argument, NULL, 'w' },
+		{ "exit-with", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -882,7 +916,7 @@ int cmd_serve(int argc, char **argv)
 	long v, nofile;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "b:p:m:i:w:vh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:p:m:i:w:x:vh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b': {
 			struct in6_addr a;
@@ -919,6 +953,13 @@ int cmd_serve(int argc, char **argv)
 			}
 			o.batch_wait_us = v ? v : -1;
 			break;
+		case 'x':
+			if (parse_long(optarg, 1, INT_MAX, &v)) {
+				fprintf(stderr, "corolab serve: --exit-with wants a process id, not '%s'\n", optarg);
+				return 2;
+			}
+			o.exit_with = (pid_t)v;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -950,7 +991,10 @@ int cmd_serve(int argc, char **argv)
 			nofile, o.max_conns, nofile - 64);
 	err = server__run(&o, print_listening, NULL, &st);
 	if (err) {
-		if (err == -EADDRINUSE)
+		if (err == -ESRCH)
+			fprintf(stderr, "corolab serve: --exit-with %d: no such process (already gone?)\n",
+				(int)o.exit_with);
+		else if (err == -EADDRINUSE)
 			fprintf(stderr, "corolab serve: %s:%d is in use: pick another --port (0 = any)\n", o.bind, o.port);
 		else
 			fprintf(stderr, "corolab serve: %s\n", strerror(-err));
