@@ -115,6 +115,12 @@ lab_idle() {
 	"$COROLAB" doctor --idle 2>/dev/null | sed -e 's/["\\]//g' | head -n1
 }
 
+# `corolab doctor --costs`: a system call's and a first page touch's cost,
+# which the absolute switch, creation and HTTP figures scale with.
+lab_costs() {
+	"$COROLAB" doctor --costs 2>/dev/null | sed -e 's/["\\]//g' | head -n1
+}
+
 # lab_env_add DIR KEY VALUE: one more string field in DIR/env.json.
 lab_env_add() {
 	local tmp=$1/.env.json.$$
@@ -154,7 +160,8 @@ lab_write_env() { # lab_write_env DIR — env.json, atomically
   "repeat": $REPEAT,
   "corolab": "$COROLAB",
   "cpu_speed": "$(lab_speed)",
-  "idle_cpus": "$(lab_idle)"
+  "idle_cpus": "$(lab_idle)",
+  "kernel_costs": "$(lab_costs)"
 }
 EOF
 	mv -f "$tmp" "$dir/env.json"

@@ -10,7 +10,7 @@ out=$("$COROLAB" doctor) || fail "doctor exit $?: $out"
 echo "$out"
 bad=$(echo "$out" | grep -vcE '^(ok|warn|missing) ')
 [ "$bad" -eq 0 ] || fail "$bad lines not ok/warn/missing"
-for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU speed" "idle CPUs" pid_max vm.max_map_count RLIMIT_NOFILE; do
+for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU speed" "idle CPUs" "kernel entry costs" pid_max vm.max_map_count RLIMIT_NOFILE; do
 	echo "$out" | grep -q " $f " || fail "no '$f' line"
 done
 echo "$out" | grep -qE '^(ok|warn) +CPU speed +[0-9.]+ ns per cpu-loop iteration' ||
@@ -19,6 +19,14 @@ echo "$out" | grep -qE '^(ok|warn) +CPU speed +[0-9.]+ ns per cpu-loop iteration
 idle=$("$COROLAB" doctor --idle)
 [ "$(echo "$idle" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "idle CPUs              $idle" ||
 	fail "doctor --idle '$idle' is not the doctor's idle line: $(echo "$out" | grep 'idle CPUs')"
+# --costs: a system call's and a page's first touch, measured, on one line
+# (the lab's env.json); the same shape as the doctor's line.
+costs=$("$COROLAB" doctor --costs)
+pat='^system call [0-9]+ ns \(getppid\), first touch of a page [0-9.]+ us '
+{ [ "$(echo "$costs" | wc -l)" -eq 1 ] && echo "$costs" | grep -qE "$pat"; } ||
+	fail "doctor --costs: '$costs'"
+echo "$out" | grep -E '^ok +kernel entry costs ' | sed -E 's/^ok +kernel entry costs +//' | grep -qE "$pat" ||
+	fail "doctor's costs line: $(echo "$out" | grep 'kernel entry costs')"
 # sched_info, decided here from the kernel's own evidence: its config (when
 # readable) and /proc/self/schedstat (absent without CONFIG_SCHED_INFO, "0 0 0"
 # while sched_info_on() is false; its third field counts timeslices).

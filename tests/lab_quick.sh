@@ -67,6 +67,9 @@ grep -q '^| tracing | eBPF trace' "$md" || fail "environment does not say the ru
 # How idle CPUs wait, recorded by the lab (not looked up at report time).
 grep -E '^\| idle CPUs \| (cpuidle |no cpuidle driver)' "$md" | grep -vq 'at report time' ||
 	fail "idle CPUs row: $(grep 'idle CPUs' "$md")"
+# What a system call and a first page touch cost, measured when the lab ran.
+grep -qE '^\| kernel entry costs \| system call [0-9]+ ns \(getppid\), first touch of a page [0-9.]+ us ' "$md" ||
+	fail "kernel entry costs row: $(grep 'kernel entry costs' "$md")"
 # The machine's steadiness, measured when the lab started and ended.
 for at in start end; do
 	grep -qE "^\| CPU speed at $at \| [0-9.]+ ns per cpu-loop iteration" "$md" ||

@@ -647,6 +647,14 @@ static void write_env(const struct rset *s, FILE *md)
 	}
 	/* What waking an idle CPU costs: the HTTP figures on loopback include it. */
 	ENV_ROW("idle CPUs", "idle_cpus", cpu_idle_describe(buf, sizeof(buf)));
+	/* What a system call and a first page touch cost when the lab ran: the
+	 * absolute switch, creation and HTTP figures scale with them.  Not
+	 * measured at report time: another machine's costs would mislead. */
+	{
+		const char *c = env ? rj_str(env, "kernel_costs") : NULL;
+
+		fprintf(md, "| kernel entry costs | %s |\n", c && *c ? c : "not recorded");
+	}
 	ENV_ROW("tracing", "tracing", snprintf(buf, sizeof(buf), "%s",
 					       s->traced ? "eBPF trace present" : "no trace data (plain runs)"));
 #undef ENV_ROW

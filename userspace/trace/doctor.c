@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -231,6 +232,69 @@ static void check_speed(bool bare)
 	       "experiment");
 }
 
+/* ---- what entering the kernel costs here ----
+ *
+ * The lab's absolute figures scale with two kernel costs that differ a lot
+ * between machines, and most between VMs: a system call's round trip (a
+ * thread switch is two futex calls and the scheduler; page table isolation
+ * or a hypervisor exit per entry can make it ten times dearer) and the
+ * first touch of a page (a coroutine's creation cost is mostly that fault;
+ * a host that backs guest memory lazily, or takes freed pages back, adds its
+ * own fault under it).  Measured with getppid() and fresh anonymous pages;
+ * medians of batches, so one slow stretch does not set the figure. */
+#define COST_SYSCALL_BATCHES 15
+#define COST_SYSCALL_CALLS 10000
+#define COST_TOUCH_BATCHES 16
+#define COST_TOUCH_PAGES 256
+
+static int kernel_costs(char *out, size_t len)
+{
+	double sys[COST_SYSCALL_BATCHES], touch[COST_TOUCH_BATCHES];
+	long page = sysconf(_SC_PAGESIZE);
+	size_t span = (size_t)page * COST_TOUCH_PAGES * COST_TOUCH_BATCHES;
+	char *m;
+
+	for (int b = 0; b < COST_SYSCALL_BATCHES; b++) {
+		uint64_t t0 = coro__now_ns();
+
+		for (int i = 0; i < COST_SYSCALL_CALLS; i++)
+			syscall(SYS_getppid);	/* not cached by libc */
+		sys[b] = (double)(coro__now_ns() - t0) / COST_SYSCALL_CALLS;
+	}
+	qsort(sys, COST_SYSCALL_BATCHES, sizeof(*sys), cmp_double);
+	m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	madvise(m, span, MADV_NOHUGEPAGE);	/* one fault per 4 KiB page, as a stack takes them */
+	for (int b = 0; b < COST_TOUCH_BATCHES; b++) {
+		volatile char *p = m + (size_t)b * COST_TOUCH_PAGES * (size_t)page;
+		uint64_t t0 = coro__now_ns();
+
+		for (int i = 0; i < COST_TOUCH_PAGES; i++)
+			p[(size_t)i * (size_t)page] = 1;
+		touch[b] = (double)(coro__now_ns() - t0) / COST_TOUCH_PAGES;
+	}
+	munmap(m, span);
+	qsort(touch, COST_TOUCH_BATCHES, sizeof(*touch), cmp_double);
+	snprintf(out, len, "system call %.0f ns (getppid), first touch of a page %.1f us "
+		 "(fault and zeroing; medians)", sys[COST_SYSCALL_BATCHES / 2],
+		 touch[COST_TOUCH_BATCHES / 2] / 1e3);
+	return 0;
+}
+
+static void check_costs(bool bare)
+{
+	char buf[192];
+	int err = kernel_costs(buf, sizeof(buf));
+
+	if (err)
+		snprintf(buf, sizeof(buf), "not measured: %s", strerror(-err));
+	if (bare)
+		puts(buf);
+	else
+		report(err ? WARN : OK, "kernel entry costs", buf, err ? "mmap failed" : NULL);
+}
+
 static void check_sched_info(void)
 {
 	static const char fix[] = "boot a kernel with CONFIG_SCHED_INFO=y (CONFIG_SCHEDSTATS=y or "
@@ -287,14 +351,17 @@ int cmd_doctor(int argc, char **argv)
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-			printf("USAGE: corolab doctor [--speed | --idle]\n\nChecks BTF, tp_btf/raw_tp, ring buffer, "
+			printf("USAGE: corolab doctor [--speed | --idle | --costs]\n\nChecks BTF, tp_btf/raw_tp, ring buffer, "
 			       "io_uring, MADV_GUARD_INSTALL, tracefs,\nCONFIG_SCHED_INFO (run-queue latency), "
-			       "how steady the CPU speed is, how idle CPUs\nwait, pid_max, vm.max_map_count, RLIMIT_NOFILE and "
+			       "how steady the CPU speed is, how idle CPUs\nwait, what a system call and a "
+			       "page's first touch cost, pid_max,\nvm.max_map_count, RLIMIT_NOFILE and "
 			       "privileges; prints a fix for each gap.\n\n"
 			       "  --speed   only the CPU speed check, its figures alone on one line\n"
 			       "            (~0.7 s; the lab records it in env.json at its start and\n"
 			       "            end, make bench prints it before and after)\n"
-			       "  --idle    only how idle CPUs wait, on one line (the lab records it)\n\n"
+			       "  --idle    only how idle CPUs wait, on one line (the lab records it)\n"
+			       "  --costs   only what a system call and a page's first touch cost here,\n"
+			       "            on one line (the lab records it; ~0.1 s)\n\n"
 			       "EXAMPLES:\n  sudo corolab doctor\n  corolab doctor --speed\n");
 			return 0;
 		}
@@ -304,6 +371,10 @@ int cmd_doctor(int argc, char **argv)
 		}
 		if (argc == 2 && !strcmp(argv[1], "--idle")) {
 			check_idle(true);
+			return 0;
+		}
+		if (argc == 2 && !strcmp(argv[1], "--costs")) {
+			check_costs(true);
 			return 0;
 		}
 		fprintf(stderr, "corolab doctor: unknown argument '%s' (try 'corolab doctor --help')\n",
@@ -399,6 +470,7 @@ int cmd_doctor(int argc, char **argv)
 	check_sched_info();
 	check_speed(false);
 	check_idle(false);
+	check_costs(false);
 
 	v = read_long("/proc/sys/kernel/pid_max");
 	snprintf(buf, sizeof(buf), "%ld (at most ~%ld threads)", v, v - 100);
