@@ -268,6 +268,10 @@ ALL=(runtime serve_vs_nginx http)
 # lands in (`corolab doctor --speed`; notes/methodology.md).
 speed() { echo "bench: machine $1: $("$COROLAB" doctor --speed 2>/dev/null)"; }
 speed before
+# What a system call and a first page touch cost here: the absolute figures
+# (switch, creation, the 10k HTTP ramp) scale with both, and they differ
+# severalfold between the VMs this project has run on (notes/methodology.md).
+echo "bench: machine kernel entry: $("$COROLAB" doctor --costs 2>/dev/null)"
 for b in "${ALL[@]}"; do
 	if ! declare -F "bench_$b" >/dev/null; then
 		echo "bench: unknown benchmark '$b' (have: ${ALL[*]})" >&2
