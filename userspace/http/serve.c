@@ -731,8 +731,10 @@ static int exit_with_main(void *arg)
 	struct server *s = arg;
 	int r = coro__poll(s->exitfd, POLLIN, 0);
 
-	if (r == -ECANCELED || s->stopping)
-		return 0;
+	/* -ECANCELED: stopping already.  Any other error cannot come from a
+	 * pidfd's poll; the server then runs on as without --exit-with. */
+	if (r <= 0 || s->stopping)
+		return r;
 	kill(getpid(), SIGTERM);	/* blocked: signal_main reads it */
 	return 0;
 }
