@@ -106,31 +106,41 @@ want="${want}switch-coroutines.r2 switch-threads.r2 switch-processes.r2 create-c
 rc=0; RESULTS_DIR=$r "$root/lab/02-lifecycle.sh" --quick >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "re-running into $r/02-lifecycle: exit $rc, want 1 (refuse)"
 
-# Ctrl-C: exit 130, PARTIAL with a reason, nothing left running.
+# An interrupted lab: exit 130, PARTIAL with a reason, nothing left running.
+wait_first_run() { # wait_first_run LOG
+	for _ in $(seq 1 50); do
+		grep -q '\[1/3\] 01-http' "$1" && break
+		sleep 0.1
+	done
+}
+check_interrupted() { # check_interrupted PID LOG HOW
+	local rc=0 r
+	for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$1" 2>/dev/null && { kill -KILL "$1"; fail "$3: all.sh still running 10 s later"; }
+	wait "$1" || rc=$?
+	[ "$rc" -eq 130 ] || { cat "$2" >&2; fail "$3: all.sh exited $rc, want 130"; }
+	r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
+	grep -q 'interrupted by SIGINT during 01-http' "$r/PARTIAL" || fail "$3: PARTIAL: $(cat "$r/PARTIAL" 2>&1)"
+	sleep 0.5
+	if pgrep -f "$tmp/corolab" >/dev/null; then
+		pgrep -af "$tmp/corolab" >&2
+		fail "stray processes after $3"
+	fi
+	grep -q 'PARTIAL RUN' "$r/report.md" || fail "$3: partial report not marked"
+}
+
+# Ctrl-C.  Job control gives the lab its own process group with SIGINT not
+# ignored, as in a terminal.
 rm -rf "$RESULTS_BASE"
 sleep 1	# a new timestamp
-# Job control gives the lab its own process group with SIGINT not ignored,
-# as in a terminal (background jobs of a plain script ignore SIGINT).
 set -m
 STUB_SLEEP=30 "$root/lab/all.sh" --quick >"$tmp/out2" 2>&1 &
 lab=$!
 set +m
-for _ in $(seq 1 50); do
-	grep -q '\[1/3\] 01-http' "$tmp/out2" && break
-	sleep 0.1
-done
+wait_first_run "$tmp/out2"
 sleep 0.5
 kill -INT -- "-$lab"
-rc=0; wait "$lab" || rc=$?
-[ "$rc" -eq 130 ] || { cat "$tmp/out2" >&2; fail "interrupted all.sh exited $rc, want 130"; }
-r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
-grep -q 'interrupted by SIGINT during 01-http' "$r/PARTIAL" || fail "PARTIAL: $(cat "$r/PARTIAL" 2>&1)"
-sleep 0.5
-if pgrep -f "$tmp/corolab" >/dev/null; then
-	pgrep -af "$tmp/corolab" >&2
-	fail "stray processes after Ctrl-C"
-fi
-grep -q 'PARTIAL RUN' "$r/report.md" || fail "partial report not marked"
+check_interrupted "$lab" "$tmp/out2" "Ctrl-C"
 
 # `kill -INT PID` to a lab started as a plain background job (nohup, a
 # script's `&`): such a shell starts with SIGINT ignored, which bash can
@@ -139,22 +149,9 @@ rm -rf "$RESULTS_BASE"
 sleep 1
 STUB_SLEEP=30 "$root/lab/all.sh" --quick >"$tmp/out3" 2>&1 &
 lab=$!
-for _ in $(seq 1 50); do
-	grep -q '\[1/3\] 01-http' "$tmp/out3" && break
-	sleep 0.1
-done
+wait_first_run "$tmp/out3"
 grep -q '^SigIgn:.*[2367abef]$' "/proc/$lab/status" 2>/dev/null &&
 	fail "all.sh still ignores SIGINT: $(grep SigIgn "/proc/$lab/status")"
 kill -INT "$lab"
-for _ in $(seq 1 100); do kill -0 "$lab" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$lab" 2>/dev/null && { kill -KILL "$lab"; fail "all.sh still running 10 s after kill -INT"; }
-rc=0; wait "$lab" || rc=$?
-[ "$rc" -eq 130 ] || { cat "$tmp/out3" >&2; fail "kill -INT: all.sh exited $rc, want 130"; }
-r=$(find "$RESULTS_BASE" -mindepth 1 -maxdepth 1 -type d)
-grep -q 'interrupted by SIGINT during 01-http' "$r/PARTIAL" || fail "kill -INT: PARTIAL: $(cat "$r/PARTIAL" 2>&1)"
-sleep 0.5
-if pgrep -f "$tmp/corolab" >/dev/null; then
-	pgrep -af "$tmp/corolab" >&2
-	fail "stray processes after kill -INT"
-fi
+check_interrupted "$lab" "$tmp/out3" "kill -INT"
 echo "lab machinery: all checks passed"
