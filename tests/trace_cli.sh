@@ -258,4 +258,22 @@ if command -v bpftool >/dev/null; then
 	[ -z "$left" ] || fail "BPF programs left loaded after SIGINT:$left"
 fi
 echo "sigint: ok"
+
+# SIGTERM while the programs still load (the tracer's first few hundred ms):
+# forwarded as soon as the command is released, not left until the command
+# ends on its own (it was: the signal was handled before the wait began, so
+# the wait never saw it).
+"$COROLAB" trace --json "$tmp/e.json" -- sleep 20 >/dev/null 2>&1 &
+tp=$!
+sleep 0.02
+start=$SECONDS
+kill -TERM "$tp"
+for _ in $(seq 150); do kill -0 "$tp" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$tp" 2>/dev/null; then kill -KILL "$tp"; fail "SIGTERM during load: still running 15 s later"; fi
+wait "$tp"; rc=$?
+[ $rc -eq 130 ] || fail "SIGTERM during load: exit $rc, wanted 130"
+[ $((SECONDS - start)) -lt 10 ] || fail "SIGTERM during load: took $((SECONDS - start)) s"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["partial"] is True' "$tmp/e.json" ||
+	fail "SIGTERM during load: no partial JSON"
+echo "sigterm during load: ok"
 exit 0

@@ -923,6 +923,16 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		unsigned long long now = now_ns(), until = 0;
 		struct timespec ts;
 
+		/* Checked before the sleep too: a signal that came while the
+		 * programs loaded was handled then, and would not end it. */
+		if (o->stop && *o->stop && !forwarded) {
+			forwarded = *o->stop;
+			run.partial = true;
+			if (child < 0)
+				break;	/* -p: stop watching, never signal a process we did not start */
+			kill(child, forwarded);
+			deadline = now + TRACE_STOP_GRACE_NS;
+		}
 		if (deadline)
 			until = deadline;
 		if (end_at && (!until || end_at < until))
@@ -943,15 +953,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			ring_buffer__consume(tr.rb);
 		if (pfd[0].revents & (POLLIN | POLLHUP))
 			break;
-		now = now_ns();
-		if (o->stop && *o->stop && !forwarded) {
-			forwarded = *o->stop;
-			run.partial = true;
-			if (child < 0)
-				break;	/* -p: stop watching, never signal a process we did not start */
-			kill(child, forwarded);
-			deadline = now + TRACE_STOP_GRACE_NS;
-		}
+		now = now_ns();	/* a stop signal that ended the sleep: forwarded at the top */
 		if (deadline && now > deadline) {
 			kill(child, SIGKILL);	/* it ignored the forwarded signal */
 			deadline = 0;
