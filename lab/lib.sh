@@ -194,13 +194,17 @@ lab_new_results_dir() {
 	printf '# corolab lab, %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/commands.txt"
 }
 
+# SIGTERM, then SIGKILL after 8 s: longer than corolab trace's own 5 s
+# between forwarding a stop and killing its command, so that a traced run
+# can still write its partial results and remove its temporary files (2 s
+# was too short on a host where loading the programs alone takes 0.6 s).
 lab_kill_tree() { # lab_kill_tree PID — the child's whole session
 	local pid=$1 _
 	[ -n "$pid" ] || return 0
 	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in $(seq 1 80); do
 		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
+		sleep 0.1
 	done
 	kill -KILL -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
