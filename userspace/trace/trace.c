@@ -923,8 +923,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		unsigned long long now = now_ns(), until = 0;
 		struct timespec ts;
 
-		/* Checked before the sleep too: a signal that came while the
-		 * programs loaded was handled then, and would not end it. */
+		/* Checked before each sleep: a signal that came while the
+		 * programs loaded was handled then and would end no sleep; one
+		 * that ends a sleep is forwarded on the next pass. */
 		if (o->stop && *o->stop && !forwarded) {
 			forwarded = *o->stop;
 			run.partial = true;
@@ -953,7 +954,7 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			ring_buffer__consume(tr.rb);
 		if (pfd[0].revents & (POLLIN | POLLHUP))
 			break;
-		now = now_ns();	/* a stop signal that ended the sleep: forwarded at the top */
+		now = now_ns();
 		if (deadline && now > deadline) {
 			kill(child, SIGKILL);	/* it ignored the forwarded signal */
 			deadline = 0;
