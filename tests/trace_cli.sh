@@ -265,7 +265,13 @@ echo "sigint: ok"
 # the wait never saw it).
 "$COROLAB" trace --json "$tmp/e.json" -- sleep 20 >/dev/null 2>&1 &
 tp=$!
-sleep 0.02
+# Its first BPF object: the handlers are in place (installed before the
+# load) and the load has begun.  A signal before that is the default
+# action's (exit 143), with nothing loaded yet to clean up.
+for _ in $(seq 200); do
+	grep -qs '^map_id:' /proc/"$tp"/fdinfo/* && break
+	sleep 0.01
+done
 start=$SECONDS
 kill -TERM "$tp"
 for _ in $(seq 150); do kill -0 "$tp" 2>/dev/null || break; sleep 0.1; done
