@@ -29,7 +29,7 @@ results/<timestamp>/ directory, each mode under the eBPF tracer when root
 note in 06-python/NOTES.txt when no python3 is installed.
 
 OPTIONS:
-  --quick       scaled-down parameters: the whole lab in well under a minute
+  --quick       scaled-down parameters: the whole lab in about a minute
   --repeat N    repeats of each measurement (default 3; 1 with --quick)
   -h, --help    this text
 
