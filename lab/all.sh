@@ -55,15 +55,14 @@ if [ -z "$REPEAT" ]; then
 	if [ "$QUICK" -eq 1 ]; then REPEAT=1; else REPEAT=3; fi
 fi
 case $REPEAT in ''|*[!0-9]*|0) echo "all: --repeat wants a positive integer" >&2; exit 2 ;; esac
-lab_find_corolab
-lab_detect_trace
 unset RESULTS_DIR
-lab_new_results_dir
-lab_log "corolab lab: results in $RESULTS_DIR ($LAB_TRACE_NOTE)"
-
 child=
 on_signal() {
 	trap '' INT TERM
+	if [ -z "${RESULTS_DIR:-}" ] || [ ! -d "$RESULTS_DIR" ]; then
+		lab_log "all: interrupted before any result was written"
+		exit 130
+	fi
 	# Experiments run in the background of this non-interactive shell, so
 	# they ignore SIGINT (bash rule); stop them with SIGTERM and tell them
 	# which signal the user actually sent.
@@ -74,13 +73,20 @@ on_signal() {
 	fi
 	grep -q '^interrupted' "$RESULTS_DIR/PARTIAL" 2>/dev/null ||
 		echo "interrupted by SIG$1 during ${current:-all} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/PARTIAL"
-	rm -f "$RESULTS_DIR/.signal"
+	rm -f "$RESULTS_DIR/.signal" "$RESULTS_DIR"/.env.json.*	# env.json cut short
 	lab_log "all: interrupted; partial results in $RESULTS_DIR"
 	"$COROLAB" report "$RESULTS_DIR" >/dev/null 2>&1 || true
 	exit 130
 }
+# Before anything runs: a signal while env.json is written (corolab doctor
+# --speed, ~0.7 s) used to kill this shell outright and orphan the doctor.
+# A trapped one waits for the running command, then stops cleanly.
 trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
+lab_find_corolab
+lab_detect_trace
+lab_new_results_dir
+lab_log "corolab lab: results in $RESULTS_DIR ($LAB_TRACE_NOTE)"
 
 failed=()
 for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost 06-python; do

@@ -34,6 +34,7 @@ trace) echo "corolab: 'trace' is not built into this binary yet" >&2; exit 1 ;;
 report) shift; exec "$C" report "\$@" ;;
 serve) echo "listening on 127.0.0.1:54321" >&2; exec sleep 300 ;;
 run) ;;
+doctor) sleep "\${STUB_DOCTOR_SLEEP:-0}"; exit 2 ;;
 *) exit 2 ;;
 esac
 shift
@@ -154,4 +155,22 @@ grep -q '^SigIgn:.*[2367abef]$' "/proc/$lab/status" 2>/dev/null &&
 	fail "all.sh still ignores SIGINT: $(grep SigIgn "/proc/$lab/status")"
 kill -INT "$lab"
 check_interrupted "$lab" "$tmp/out3" "kill -INT"
+# SIGTERM while all.sh writes env.json (a slow `corolab doctor --speed`):
+# it used to die at once, before its traps, orphaning the doctor and leaving
+# .env.json.PID behind.  Now it waits for the doctor and exits 130.
+rm -rf "$RESULTS_BASE"
+sleep 1
+STUB_DOCTOR_SLEEP=2 setsid "$root/lab/all.sh" --quick >"$tmp/out4" 2>&1 &
+lab=$!
+sleep 0.7
+kill -TERM "$lab"
+for _ in $(seq 1 100); do kill -0 "$lab" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$lab" 2>/dev/null && { kill -KILL -- "-$lab"; fail "SIGTERM during env.json: still running 10 s later"; }
+rc=0; wait "$lab" || rc=$?
+[ "$rc" -eq 130 ] || { cat "$tmp/out4" >&2; fail "SIGTERM during env.json: all.sh exited $rc, want 130"; }
+sleep 0.3
+left=$(ps -eo pid=,sid=,stat=,comm= | awk -v s="$lab" '$2 == s && $3 !~ /^Z/ {print $1 "/" $4}')
+[ -z "$left" ] || { kill -KILL -- "-$lab" 2>/dev/null; fail "SIGTERM during env.json left: $left"; }
+stray=$(find "$RESULTS_BASE" -name '.env.json.*' 2>/dev/null)
+[ -z "$stray" ] || fail "SIGTERM during env.json left $stray"
 echo "lab machinery: all checks passed"
