@@ -100,7 +100,7 @@ for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost 06-python;
 done
 current=report
 # The machine's steadiness at the end too (notes/claims.md, speed guard).
-lab_env_add "$RESULTS_DIR" cpu_speed_end "$(lab_speed)"
+lab_env_add "$RESULTS_DIR" cpu_speed_end "$(lab_doctor --speed)"
 if [ ${#failed[@]} -eq 0 ]; then
 	rm -f "$RESULTS_DIR/PARTIAL"
 else

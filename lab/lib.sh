@@ -104,21 +104,14 @@ lab_quote() {
 	printf '%s' "${out# }"
 }
 
-# `corolab doctor --speed`: "0.273 ns per cpu-loop iteration (median of 100
-# slices), slowest tenth +2%, ..."; empty when it cannot run.
-lab_speed() {
-	"$COROLAB" doctor --speed 2>/dev/null | sed -e 's/["\\]//g' | head -n1
-}
-
-# `corolab doctor --idle`: how idle CPUs wait (what waking one costs).
-lab_idle() {
-	"$COROLAB" doctor --idle 2>/dev/null | sed -e 's/["\\]//g' | head -n1
-}
-
-# `corolab doctor --costs`: a system call's and a first page touch's cost,
-# which the absolute switch, creation and HTTP figures scale with.
-lab_costs() {
-	"$COROLAB" doctor --costs 2>/dev/null | sed -e 's/["\\]//g' | head -n1
+# lab_doctor FLAG: one line of `corolab doctor FLAG`, quotes stripped for
+# env.json; empty when it cannot run.  --speed: "0.273 ns per cpu-loop
+# iteration (median of 100 slices), slowest tenth +2%, ..."; --idle: how
+# idle CPUs wait (what waking one costs); --costs: a system call's and a
+# first page touch's cost, which the absolute switch, creation and HTTP
+# figures scale with.
+lab_doctor() {
+	"$COROLAB" doctor "$1" 2>/dev/null | sed -e 's/["\\]//g' | head -n1
 }
 
 # lab_env_add DIR KEY VALUE: one more string field in DIR/env.json.
@@ -159,9 +152,9 @@ lab_write_env() { # lab_write_env DIR — env.json, atomically
   "quick": $QUICK,
   "repeat": $REPEAT,
   "corolab": "$COROLAB",
-  "cpu_speed": "$(lab_speed)",
-  "idle_cpus": "$(lab_idle)",
-  "kernel_costs": "$(lab_costs)"
+  "cpu_speed": "$(lab_doctor --speed)",
+  "idle_cpus": "$(lab_doctor --idle)",
+  "kernel_costs": "$(lab_doctor --costs)"
 }
 EOF
 	mv -f "$tmp" "$dir/env.json"

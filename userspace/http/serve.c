@@ -34,7 +34,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -809,9 +808,9 @@ int server__run(const struct serve_opts *o, serve_listen_fn on_listen, void *arg
 		goto out;
 	}
 	if (o->exit_with > 0) {
-		s.exitfd = (int)syscall(SYS_pidfd_open, o->exit_with, 0);
+		s.exitfd = proc_pidfd_open(o->exit_with);
 		if (s.exitfd < 0) {
-			err = -errno;
+			err = s.exitfd;
 			goto out;
 		}
 	}

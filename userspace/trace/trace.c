@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 #include "trace/probe.h"
 #include "trace/trace.h"
 #include "trace/tracer.h"
+#include "util/util.h"
 /* after tracer.h: the skeletons need the shared structs declared first */
 #include "schedtrace.skel.h"
 #include "faults.skel.h"
@@ -761,11 +761,6 @@ static unsigned long long drop_excluded(struct tracer *tr, const struct trace_op
 
 /* ---- the run ---------------------------------------------------------- */
 
-static int pidfd_open(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
-}
-
 static int status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -862,9 +857,9 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 		target = child;
 	}
 	run.pid = target;
-	pidfd = pidfd_open(target);
+	pidfd = proc_pidfd_open(target);
 	if (pidfd < 0) {
-		err = -errno;
+		err = pidfd;
 		goto cleanup;
 	}
 	if (child > 0) {

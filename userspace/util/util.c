@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int parse_long(const char *s, long min, long max, long *out)
@@ -130,6 +131,13 @@ int proc_status_field(const char *field, long *out)
 	}
 	fclose(f);
 	return err;
+}
+
+int proc_pidfd_open(pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
 int proc_fd_count(void)

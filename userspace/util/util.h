@@ -5,6 +5,7 @@
 #define COROLAB_UTIL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 /* Parse a whole string (no trailing junk); -EINVAL or -ERANGE otherwise. */
@@ -18,6 +19,7 @@ int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* /proc/self/status fields, in kB / count; -errno if unreadable. */
 int proc_status_field(const char *field, long *out);	/* "VmRSS", "VmHWM", "Threads" */
 int proc_fd_count(void);	/* open descriptors of this process */
+int proc_pidfd_open(pid_t pid);	/* a pidfd (readable once pid exits), or -errno */
 long proc_map_count(void);	/* mappings of this process (/proc/self/maps lines) */
 
 /* Write JSON to path atomically (path.tmp.PID + fsync + rename), or to
