@@ -269,10 +269,12 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->inv_traced, t->inv_traced);
 	if (t->runq_max_ns > h->runq_max_ns)
 		h->runq_max_ns = t->runq_max_ns;
-	/* Two threads' sightings in one record compare nothing: mark it. */
-	if (t->sighted)
+	/* Two threads' sightings in one record compare nothing: mark it
+	 * (their run_delay bases neither). */
+	if (t->sighted || t->based)
 		h->sighted = 2;
 	if (t->exited) {
+		h->parent_tgid = t->parent_tgid;
 		h->run_delay_ns = t->run_delay_ns;
 		h->kernel_nvcsw = t->kernel_nvcsw;
 		h->kernel_nivcsw = t->kernel_nivcsw;
@@ -352,6 +354,20 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 	t->syscalls += c->n[CPU_SYSCALLS] - c->base[CPU_SYSCALLS];
 	t->faults_user += c->n[CPU_FAULTS_USER] - c->base[CPU_FAULTS_USER];
 	t->faults_kernel += c->n[CPU_FAULTS_KERNEL] - c->base[CPU_FAULTS_KERNEL];
+	if (targ_sightings && !t->based) {
+		/* -p: where this thread's sum starts.  A command's threads
+		 * are all seen from run_delay 0 or from the barrier, which
+		 * user space reads itself; the verifier drops this there. */
+		u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
+
+		t->based = 1;
+		if (c->in_queued == STINT_WAITED)
+			t->rd_base = before < t->rd_seen ? before : t->rd_seen;
+		else if (c->in_queued == STINT_REPAIRED)
+			t->rd_base = rd > t->rd_seen ? t->rd_seen : rd;
+		else
+			t->rd_base = rd;
+	}
 	if (c->in_queued == STINT_WAITED) {
 		u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
 		u64 split = before > t->rd_seen ? before - t->rd_seen : 0;
@@ -725,6 +741,7 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	t->run_delay_ns = BPF_CORE_READ(p, sched_info.run_delay);
 	t->kernel_nvcsw = BPF_CORE_READ(p, nvcsw);
 	t->kernel_nivcsw = BPF_CORE_READ(p, nivcsw);
+	t->parent_tgid = BPF_CORE_READ(p, real_parent, tgid);
 	BPF_CORE_READ_STR_INTO(&t->comm, p, comm);
 	/* p is current: close its stint here, since the final switch may come
 	 * after user space collected.  A preemption on the way out opens a new

@@ -54,8 +54,19 @@ struct schedtrace_thread {
 	 * recorded only there (targ_sightings). */
 	unsigned long long k_first_nvcsw, k_first_nivcsw, k_last_nvcsw, k_last_nivcsw;
 	unsigned long long first_voluntary, first_involuntary;
+	/* -p only (targ_sightings): sched_info.run_delay as it stood where our
+	 * run-queue sum for this thread starts (set at the first stint we
+	 * close).  run_delay_ns - rd_base is the kernel's figure for the waits
+	 * we could have measured; before attach is outside both. */
+	unsigned long long rd_base;
+	unsigned int based;		/* rd_base is set */
+	/* At exit: the process's parent then (real_parent's tgid).  A process
+	 * whose parent is not traced (orphaned, re-parented to init or a
+	 * subreaper) is reaped outside the command's tree: its figures never
+	 * reach the command's wait4 rusage, nor do its descendants'. */
+	unsigned int parent_tgid;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 208, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 224, "schedtrace_thread layout");
 
 /* `preemptors` map: a traced thread's involuntary switch-outs in favour of
  * one untraced process (tgid; 0 = a CPU's idle task). */

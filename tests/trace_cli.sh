@@ -157,7 +157,47 @@ v, i = d["reconcile"]["voluntary"], d["reconcile"]["involuntary"]
 assert v["ok"] is True and i["ok"] is True, (v, i)
 assert v["bpf"] + i["bpf"] > 10000, (v, i)
 PY
+# -p until the target exits: its two threads exit while traced, so their
+# run-queue time is reconciled, with run_delay counted from where our sum
+# for each thread starts (not from its birth, ~0.4 s before attach: that
+# was a false MISMATCH); the summary names the command it attached to.
+"$COROLAB" run switch --mode threads --tasks 600000 -q &
+sw=$!
+sleep 0.4
+swc=$(pgrep -P "$sw" | head -n1)
+"$COROLAB" trace --json "$tmp/p3.json" -p "${swc:-$sw}" >"$tmp/p3.txt" || fail "-p until exit failed"
+wait "$sw"
+grep -q "^ Trace of '.*corolab run switch --mode threads" "$tmp/p3.txt" ||
+	fail "-p summary does not name the command: $(head -n2 "$tmp/p3.txt")"
+python3 - "$tmp/p3.json" <<'PY' || fail "-p run-queue reconciliation"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert "run" in d["command"] and "switch" in d["command"], d["command"]
+rq = d["reconcile"]["runq_latency"]
+assert rq["wakeups"] >= 1000 and rq["ok"] is True, rq
+based = [t for t in d["threads"] if t["exited"] and "run_delay_base_ns" in t]
+assert based and all(t["run_delay_base_ns"] <= t["run_delay_ns"] for t in based), d["threads"]
+PY
 echo "-p: ok"
+
+# An orphan: the subshell exits at once, its `sleep` is re-parented out of
+# the command's tree and reaped elsewhere, so the command's wait4 rusage
+# never holds it.  Its switches and faults are left out of the comparison
+# (they made it a MISMATCH before) and said so; the totals keep them.
+"$COROLAB" trace --json "$tmp/o.json" -- sh -c '(sleep 0.3 &); sleep 0.1' >"$tmp/o.txt" ||
+	fail "trace of a command leaving an orphan failed"
+grep -q "outlived the command or was orphaned" "$tmp/o.txt" || fail "orphan not reported: $(cat "$tmp/o.txt")"
+python3 - "$tmp/o.json" <<'PY' || fail "orphan reconciliation"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["outside_wait4"]
+assert o["processes"] == 1 and o["page_faults"] > 0, o
+for k in ("voluntary", "involuntary", "page_faults"):
+    assert d["reconcile"][k]["ok"] is True, (k, d["reconcile"][k])
+t = d["totals"]["page_faults"]
+assert t["user"] + t["kernel"] == d["reconcile"]["page_faults"]["bpf"] + o["page_faults"], (t, o)
+PY
+echo "orphans: ok"
 
 # --exclude-comm: the process that execs as `sleep` is never counted, and
 # the reconciliation says why it cannot compare.

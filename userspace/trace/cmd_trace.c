@@ -286,15 +286,27 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 			   "   the latest switch-out seen; %llu voluntary and %llu involuntary in that window)\n",
 			jget(rec, "voluntary.bpf"), jget(rec, "involuntary.bpf"));
 	if (jget(rq, "split_by_migration"))
-		fprintf(f, "  (%llu waits split by a move to another CPU while queued: the part before the\n"
+		fprintf(f, "  (%llu wait%s split by a move to another CPU while queued: the part before the\n"
 			   "   move is taken from run_delay and added to the wait it belongs to)\n",
-			jget(rq, "split_by_migration"));
+			jget(rq, "split_by_migration"), jget(rq, "split_by_migration") == 1 ? "" : "s");
 	if (jget(tr, "stints.repaired") || jget(tr, "stints.unseen"))
 		fprintf(f, "  (%llu switch-ins unseen by the sched_switch program: %llu charged from the\n"
 			   "   thread's first syscall or fault after it, %llu with none to charge)\n",
 			jget(tr, "stints.repaired") + jget(tr, "stints.unseen"), jget(tr, "stints.repaired"),
 			jget(tr, "stints.unseen"));
-	if (json_is_integer(json_object_get(json_object_get(rec, "voluntary"), "kernel_pre_attach")))
+	if (json_is_object(json_object_get(tr, "outside_wait4")))
+		fprintf(f, "  (%llu %s outlived the command or %s orphaned: wait4's rusage does not\n"
+			   "   hold %s; %llu voluntary, %llu involuntary switches and %llu faults are\n"
+			   "   left out of this comparison, not out of the totals below)\n",
+			jget(tr, "outside_wait4.processes"),
+			jget(tr, "outside_wait4.processes") == 1 ? "process" : "processes",
+			jget(tr, "outside_wait4.processes") == 1 ? "was" : "were",
+			jget(tr, "outside_wait4.processes") == 1 ? "it" : "them", jget(tr, "outside_wait4.voluntary"),
+			jget(tr, "outside_wait4.involuntary"), jget(tr, "outside_wait4.page_faults"));
+	if (json_is_string(json_object_get(json_object_get(rec, "voluntary"), "basis")))
+		fprintf(f, "  (-p: run-queue time of the threads that exited while traced, the kernel's\n"
+			   "   run_delay counted from where each thread's first measured wait began)\n");
+	else if (json_is_integer(json_object_get(json_object_get(rec, "voluntary"), "kernel_pre_attach")))
 		fprintf(f, "  (kernel figures include what the command did before attach, held at the barrier:\n"
 			   "   %llu voluntary, %llu involuntary, %llu faults, %.3f ms queued; reconciled without it)\n",
 			jget(rec, "voluntary.kernel_pre_attach"), jget(rec, "involuntary.kernel_pre_attach"),

@@ -521,6 +521,95 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
 			 "untraced", json_u64(rest), "untraced_top", top, "unattributed", json_u64(lost));
 }
 
+/* What a command's wait4 rusage cannot hold: the kernel adds a process's
+ * figures to its parent's when the parent reaps it, so they reach the
+ * command only along a chain of traced parents that reaped their children.
+ * A process still running at collection (it outlived the command) or
+ * re-parented out of the tree before it exited (orphaned: init or a
+ * subreaper reaps it) is counted by BPF and not by rusage, and so are its
+ * descendants.  Those are left out of both sides of the comparison. */
+struct outside {
+	unsigned long long processes, voluntary, involuntary, page_faults;
+};
+
+struct leader {
+	unsigned int tgid, parent;	/* parent 0: still running */
+	int reach;			/* -1 unknown, 0 no, 1 yes */
+};
+
+static int cmp_leader(const void *a, const void *b)
+{
+	unsigned int x = ((const struct leader *)a)->tgid, y = ((const struct leader *)b)->tgid;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct leader *leader_find(struct leader *v, size_t n, unsigned int tgid)
+{
+	struct leader key = { .tgid = tgid };
+
+	return bsearch(&key, v, n, sizeof(*v), cmp_leader);
+}
+
+static bool reaches(struct leader *v, size_t n, unsigned int tgid, unsigned int cmd)
+{
+	unsigned int chain[64];
+	size_t depth = 0;
+	int r = 0;
+
+	/* Walk up to the command, a known answer, or an untraced parent. */
+	for (;;) {
+		struct leader *l;
+
+		if (tgid == cmd) {
+			r = 1;
+			break;
+		}
+		l = leader_find(v, n, tgid);
+		if (!l || !l->parent || depth == sizeof(chain) / sizeof(chain[0]))
+			break;
+		if (l->reach >= 0) {
+			r = l->reach;
+			break;
+		}
+		chain[depth++] = tgid;
+		tgid = l->parent;
+	}
+	while (depth--)
+		leader_find(v, n, chain[depth])->reach = r;
+	return r;
+}
+
+static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, struct outside *out)
+{
+	struct leader *v = calloc(rows->n + 1, sizeof(*v));
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct trace_thread *r = &rows->v[i];
+
+		if (r->tid == r->tgid && r->tgid != cmd)
+			v[n++] = (struct leader){ .tgid = r->tgid, .reach = -1,
+						  .parent = r->s.exited ? r->s.parent_tgid : 0 };
+	}
+	qsort(v, n, sizeof(*v), cmp_leader);
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct trace_thread *r = &rows->v[i];
+
+		if (reaches(v, n, r->tgid, cmd))
+			continue;
+		out->processes += r->tid == r->tgid;
+		out->voluntary += r->s.voluntary;
+		out->involuntary += r->s.involuntary;
+		out->page_faults += r->s.faults_user + r->s.faults_kernel;
+	}
+	free(v);
+	return 0;
+}
+
 static json_t *build_json(struct tracer *tr, const struct trace_run *run, const struct trace_opts *o,
 			  struct trace_threads *rows, const struct trace_preemptors *pre,
 			  const struct schedtrace_totals *st, const struct faults_totals *ft)
@@ -530,6 +619,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	/* -p: what we and the kernel counted between each thread's first and
 	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
 	unsigned long long sv = 0, si = 0, kv = 0, ki = 0;
+	struct outside out;
 	bool sight;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
@@ -557,12 +647,22 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			kv += r->s.k_last_nvcsw - r->s.k_first_nvcsw;
 			ki += r->s.k_last_nivcsw - r->s.k_first_nivcsw;
 		}
-		if (r->s.exited) {
+		if (r->s.exited && o->pid <= 0) {
 			nexited++;
 			delay += r->s.run_delay_ns;
 			runq_exited += r->s.runq_sum_ns;
 			wake_exited += r->s.runq_count;
-		} else {
+		} else if (r->s.exited && r->s.sighted != 2) {
+			/* -p: run_delay from where our sum for the thread
+			 * starts (schedtrace.h, rd_base), not from its birth
+			 * long before attach.  A merged record (recycled tid)
+			 * has no one base: left out of both sides. */
+			nexited++;
+			if (r->s.based && r->s.run_delay_ns > r->s.rd_base)
+				delay += r->s.run_delay_ns - r->s.rd_base;
+			runq_exited += r->s.runq_sum_ns;
+			wake_exited += r->s.runq_count;
+		} else if (!r->s.exited) {
 			read_comm(r);	/* still alive: exec may have renamed it */
 		}
 		t = json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b}",
@@ -583,6 +683,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "exited", (int)r->s.exited);
 		if (t)
 			json_object_set_new(t, "involuntary_by", involuntary_by(r, pre));
+		if (t && r->s.exited && o->pid > 0 && r->s.based)
+			json_object_set_new(t, "run_delay_base_ns", json_u64(r->s.rd_base));
 		if (t && r->s.exited) {
 			json_object_set_new(t, "run_delay_ns", json_u64(r->s.run_delay_ns));
 			json_object_set_new(t, "kernel_nvcsw", json_u64(r->s.kernel_nvcsw));
@@ -660,10 +762,21 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * detach is outside both).  A missed switch-out in between shows as a
 	 * difference. */
 	sight = !run->ru && !run->excluded && !o->hooks_only;
+	if (run->ru && !na && !outside_wait4(rows, (unsigned int)run->pid, &out) && out.processes) {
+		json_object_set_new(root, "outside_wait4", json_pack("{s:o,s:o,s:o,s:o,s:s}",
+			"processes", json_u64(out.processes), "voluntary", json_u64(out.voluntary),
+			"involuntary", json_u64(out.involuntary), "page_faults", json_u64(out.page_faults),
+			"note", "outlived the command or orphaned: not in its wait4 rusage, "
+				"left out of the reconciliation"));
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
 	json_object_set_new(rec, "voluntary", sight ? reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL) :
-		reconcile_abs(vol, run->ru ? run->ru->ru_nvcsw : 0, run->pre.nvcsw, TRACE_VOLINV_TOL, na));
+		reconcile_abs(vol - out.voluntary, run->ru ? run->ru->ru_nvcsw : 0, run->pre.nvcsw,
+			      TRACE_VOLINV_TOL, na));
 	json_object_set_new(rec, "involuntary", sight ? reconcile_abs(si, (long)ki, 0, TRACE_VOLINV_TOL, NULL) :
-		reconcile_abs(invol, run->ru ? run->ru->ru_nivcsw : 0, run->pre.nivcsw, TRACE_VOLINV_TOL, na));
+		reconcile_abs(invol - out.involuntary, run->ru ? run->ru->ru_nivcsw : 0, run->pre.nivcsw,
+			      TRACE_VOLINV_TOL, na));
 	for (int k = 0; sight && k < 2; k++)
 		json_object_set_new(json_object_get(rec, k ? "involuntary" : "voluntary"), "basis",
 				    json_string(TRACE_SIGHT_BASIS));
@@ -673,13 +786,14 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	} else if (!na) {
 		long kflt = run->ru->ru_minflt + run->ru->ru_majflt;
 		long pre = run->pre.minflt + run->pre.majflt;
-		long long diff = (long long)(fu + fk) - (kflt - pre);
+		unsigned long long bflt = fu + fk - out.page_faults;
+		long long diff = (long long)bflt - (kflt - pre);
 		/* 2% of the kernel's count, but never tighter than the
 		 * pre-attach slack allowed the switch counters. */
 		double tol = kflt * TRACE_FAULTS_TOL < TRACE_VOLINV_TOL ? TRACE_VOLINV_TOL : kflt * TRACE_FAULTS_TOL;
 
 		json_object_set_new(rec, "page_faults", json_pack("{s:I,s:I,s:I,s:I,s:s,s:b}",
-			"bpf", (json_int_t)(fu + fk), "kernel", (json_int_t)kflt,
+			"bpf", (json_int_t)bflt, "kernel", (json_int_t)kflt,
 			"kernel_pre_attach", (json_int_t)pre, "diff", (json_int_t)diff,
 			"tolerance", "2%", "ok", llabs(diff) <= tol));
 	} else {
@@ -810,9 +924,56 @@ static void __attribute__((noreturn)) child_exec(char *const argv[], const struc
 	_exit(127);
 }
 
+/* -p: the target's command line as an argv (one allocation, free() it), so
+ * the summary and the JSON name what was traced; a kernel thread (empty
+ * cmdline) as "[comm]", as ps shows it.  NULL if /proc has neither. */
+static char **pid_argv(pid_t pid)
+{
+	char path[64], buf[4096];
+	size_t n = 0, argc = 0;
+	char **v, *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	if (!n) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return NULL;
+		buf[0] = '[';
+		if (!fgets(buf + 1, (int)sizeof(buf) - 3, f))
+			buf[1] = '\0';
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		strcat(buf, "]");
+		n = strlen(buf) + 1;
+	}
+	buf[n] = '\0';		/* a cmdline cut at sizeof(buf) still ends */
+	if (buf[n - 1])
+		n++;
+	for (size_t i = 0; i < n; i++)
+		argc += !buf[i];
+	v = malloc((argc + 1) * sizeof(*v) + n);
+	if (!v)
+		return NULL;
+	p = memcpy((char *)(v + argc + 1), buf, n);
+	for (size_t i = 0; i < argc; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	v[argc] = NULL;
+	return v;
+}
+
 int trace_command(char *const argv[], const struct trace_opts *o,
 		  json_t **out_trace, int *exit_status)
 {
+	char **pid_args = NULL;
 	struct tracer tr = { .stats_fd = -1 };
 	struct trace_threads rows = { 0 };
 	struct trace_preemptors pre = { 0 };
@@ -839,6 +1000,8 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 
 	if (o->pid > 0) {
 		target = o->pid;
+		pid_args = pid_argv(target);
+		run.argv = pid_args;
 	} else {
 		if (pipe2(barrier, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 			err = -errno;
@@ -1016,6 +1179,7 @@ cleanup:
 		close(pidfd);
 	trace_threads_free(&rows);
 	free(pre.v);
+	free(pid_args);
 	tracer_close(&tr);
 	return err;
 }
