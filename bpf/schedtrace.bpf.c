@@ -275,6 +275,7 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 		h->sighted = 2;
 	if (t->exited) {
 		h->parent_tgid = t->parent_tgid;
+		h->run_delay_prev += h->run_delay_ns + t->run_delay_prev;
 		h->run_delay_ns = t->run_delay_ns;
 		h->kernel_nvcsw = t->kernel_nvcsw;
 		h->kernel_nivcsw = t->kernel_nivcsw;
@@ -737,7 +738,12 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	if (!t)
 		return 0;
 	/* The record stays: user space reads exited threads at the end.  The
-	 * kernel's own figures are final now, bar the last switch. */
+	 * kernel's own figures are final now, bar the last switch.  raw_tp
+	 * keeps every record in the hash: an exited one here is an earlier
+	 * thread's with the same tid (recycled), whose run_delay must add up
+	 * with this one's as our waits do. */
+	if (!btf && t->exited)
+		t->run_delay_prev += t->run_delay_ns;
 	t->run_delay_ns = BPF_CORE_READ(p, sched_info.run_delay);
 	t->kernel_nvcsw = BPF_CORE_READ(p, nvcsw);
 	t->kernel_nivcsw = BPF_CORE_READ(p, nivcsw);

@@ -36,7 +36,8 @@ struct schedtrace_thread {
 	unsigned long long runq_max_ns;
 	unsigned long long oncpu_ns;	/* rq->clock: switch-out minus sched_info.last_arrival */
 	unsigned long long migrations;
-	unsigned long long run_delay_ns;	/* kernel's sched_info.run_delay, at exit */
+	unsigned long long run_delay_ns;	/* kernel's sched_info.run_delay, at exit
+					 * (of the latest thread with this tid) */
 	unsigned long long kernel_nvcsw;	/* task->nvcsw at exit (cross-check) */
 	unsigned long long kernel_nivcsw;	/* task->nivcsw at exit */
 	unsigned int exited;		/* sched_process_exit seen */
@@ -65,8 +66,12 @@ struct schedtrace_thread {
 	 * subreaper) is reaped outside the command's tree: its figures never
 	 * reach the command's wait4 rusage, nor do its descendants'. */
 	unsigned int parent_tgid;
+	/* A recycled tid: the summed final run_delay of the earlier threads
+	 * merged into this record (run_delay_ns is the latest one's), so the
+	 * kernel's side adds up like our summed waits. */
+	unsigned long long run_delay_prev;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 224, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 232, "schedtrace_thread layout");
 
 /* `preemptors` map: a traced thread's involuntary switch-outs in favour of
  * one untraced process (tgid; 0 = a CPU's idle task). */

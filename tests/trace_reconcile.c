@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,12 @@ static void *spin_thread(void *arg)
 {
 	spin_for(0.3);
 	return arg;
+}
+
+static void *tid_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)gettid();
 }
 
 static int child_mode(const char *mode)
@@ -146,6 +153,34 @@ static int child_mode(const char *mode)
 		while (wait(NULL) > 0)
 			;
 		return 0;
+	}
+	if (!strcmp(mode, "recycle")) {
+		/* Threads one after another until their tids come round again
+		 * (pid_max wraps): exit 0 once a quarter of pid_max was reused
+		 * (enough merged records to move the run-queue sum by more than
+		 * the 5% rule), 2 if none was. */
+		long pid_max = 0;
+		FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+		unsigned char *seen;
+		int reused = 0;
+
+		if (!f || fscanf(f, "%ld", &pid_max) != 1 || pid_max <= 0)
+			return 1;
+		fclose(f);
+		seen = calloc((size_t)pid_max + 1, 1);
+		if (!seen)
+			return 1;
+		for (long i = 0; i < 2 * pid_max && reused < pid_max / 4; i++) {
+			pthread_t th;
+			void *tid;
+
+			if (pthread_create(&th, NULL, tid_thread, NULL) || pthread_join(th, &tid))
+				return 1;
+			if ((long)(intptr_t)tid <= pid_max && seen[(intptr_t)tid]++)
+				reused++;
+		}
+		free(seen);
+		return reused ? 0 : 2;
 	}
 	return 100;
 }
@@ -344,5 +379,30 @@ int main(int argc, char **argv)
 	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "runq: switches do not reconcile");
 	T_ASSERT(ok(t, "runq_latency"), "runq: run-queue sum not within 5%% of run_delay");
 	json_decref(t);
+
+	/* Recycled tids: a new thread with an exited thread's tid merges into
+	 * its record, and the kernel's side must add up the same way (it kept
+	 * only the latest thread's run_delay: 194.7 vs 173.8 ms, a MISMATCH). */
+	{
+		long pid_max = 0;
+		FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+		if (f && fscanf(f, "%ld", &pid_max) != 1)
+			pid_max = 0;
+		if (f)
+			fclose(f);
+		if (pid_max <= 0 || pid_max > 65536) {
+			printf("recycle    not run: pid_max %ld (tids come round only after that many threads)\n",
+			       pid_max);
+		} else {
+			t = trace(corolab, "recycle", &rc);
+			show("recycle", t);
+			T_ASSERT(rc == 0, "recycle child: exit %d (2: no tid was reused)", rc);
+			T_ASSERT(jint(t, "reconcile", "runq_latency", "wakeups") >= 1000, "recycle: too few waits");
+			T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "recycle: switches do not reconcile");
+			T_ASSERT(ok(t, "runq_latency"), "recycle: run-queue sum not within 5%% of run_delay");
+			json_decref(t);
+		}
+	}
 	return 0;
 }

@@ -649,7 +649,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		}
 		if (r->s.exited && o->pid <= 0) {
 			nexited++;
-			delay += r->s.run_delay_ns;
+			delay += r->s.run_delay_ns + r->s.run_delay_prev;
 			runq_exited += r->s.runq_sum_ns;
 			wake_exited += r->s.runq_count;
 		} else if (r->s.exited && r->s.sighted != 2) {
@@ -686,7 +686,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		if (t && r->s.exited && o->pid > 0 && r->s.based)
 			json_object_set_new(t, "run_delay_base_ns", json_u64(r->s.rd_base));
 		if (t && r->s.exited) {
-			json_object_set_new(t, "run_delay_ns", json_u64(r->s.run_delay_ns));
+			json_object_set_new(t, "run_delay_ns", json_u64(r->s.run_delay_ns + r->s.run_delay_prev));
 			json_object_set_new(t, "kernel_nvcsw", json_u64(r->s.kernel_nvcsw));
 			json_object_set_new(t, "kernel_nivcsw", json_u64(r->s.kernel_nivcsw));
 		}
