@@ -835,16 +835,34 @@ int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_str
 	return on_fork(parent, child, false);
 }
 
+/* exec: the new name may be excluded (on_rename).  And a thread other than
+ * the leader that execs takes the leader's pid in de_thread(): p is current
+ * here, and the stint open on this CPU was noted under its old tid, which
+ * its switch-out would no longer match (the stint's syscalls and faults
+ * were lost: 61 of a multithreaded program's 203).  Carry it over. */
+static __always_inline int on_exec(struct task_struct *p, pid_t old_pid)
+{
+	u32 tid = BPF_CORE_READ(p, pid);
+
+	if (!targ_hooks_only && (u32)old_pid != tid) {
+		struct cpu_counts *c = cpu_counts_get();
+
+		if (c && c->in_tid == (u32)old_pid)
+			c->in_tid = tid;
+	}
+	return on_rename(p);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_rename(p);
+	return on_exec(p, old_pid);
 }
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_rename(p);
+	return on_exec(p, old_pid);
 }
 
 SEC("tp_btf/task_rename")

@@ -60,6 +60,26 @@ static void *tid_thread(void *arg)
 	return (void *)(intptr_t)gettid();
 }
 
+static void *nap_thread(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	(void)arg;
+	for (;;)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+static void *exec_thread(void *arg)
+{
+	struct timespec ts = { 0, 20000000 };
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	execl("/proc/self/exe", "trace_reconcile", "pages", (char *)NULL);
+	_exit(1);
+}
+
 static int child_mode(const char *mode)
 {
 	if (!strcmp(mode, "sleeps")) {
@@ -134,6 +154,18 @@ static int child_mode(const char *mode)
 		for (int i = 0; i < 5; i++)
 			nanosleep(&ts, NULL);
 		return 0;
+	}
+	if (!strcmp(mode, "dethread")) {
+		/* A thread that is not the leader execs (the "pages" child):
+		 * de_thread() ends the others and gives it the leader's pid in
+		 * the middle of its stint on the CPU. */
+		pthread_t a, b, c;
+
+		if (pthread_create(&a, NULL, nap_thread, NULL) || pthread_create(&b, NULL, nap_thread, NULL) ||
+		    pthread_create(&c, NULL, exec_thread, NULL))
+			return 1;
+		for (;;)
+			pause();
 	}
 	if (!strcmp(mode, "exit3"))
 		return 3;
@@ -324,6 +356,19 @@ int main(int argc, char **argv)
 		 "fewer faults than pages touched");
 	T_ASSERT(ok(t, "page_faults"), "pages: faults do not reconcile within 2%%");
 	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "pages: switches do not reconcile");
+	json_decref(t);
+
+	/* Its faults after the exec were charged to a tid the thread no
+	 * longer had, and lost: 142 vs 203 with a shell as the new image. */
+	t = trace(corolab, "dethread", &rc);
+	show("dethread", t);
+	T_ASSERT(rc == 0, "dethread: exit %d", rc);
+	T_ASSERT(jint(t, "totals", "page_faults", "user") + jint(t, "totals", "page_faults", "kernel") >= P_PAGES,
+		 "dethread: fewer faults than pages touched");
+	T_ASSERT(ok(t, "page_faults"), "dethread: faults do not reconcile within 2%%");
+	T_ASSERT(ok(t, "voluntary") && ok(t, "involuntary"), "dethread: switches do not reconcile");
+	T_ASSERT(jint(t, "stints", "crossed", NULL) == 0, "dethread: %lld stints crossed",
+		 jint(t, "stints", "crossed", NULL));
 	json_decref(t);
 
 	t = trace(corolab, "grandchild", &rc);
