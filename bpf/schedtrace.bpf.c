@@ -110,6 +110,8 @@ const volatile unsigned long long targ_timeline_wake = 0;
 	/* wake the reader only once this many bytes wait in `timeline`; below
 	 * that it drains on its own clock (0: libbpf's default, adaptive) */
 const volatile bool targ_sightings = false;
+const volatile unsigned int targ_page_shift = 12;
+	/* log2 of the page size (user space sets it) */
 	/* note the kernel's nvcsw/nivcsw at counted switch-outs: only -p
 	 * reconciles with them (a command has wait4's rusage) */
 const volatile unsigned int targ_exclude_pids[SCHEDTRACE_MAX_EXCLUDE] = {};
@@ -265,6 +267,7 @@ static __always_inline void thread_publish(struct schedtrace_thread *t)
 	__sync_fetch_and_add(&h->syscalls, t->syscalls);
 	__sync_fetch_and_add(&h->faults_user, t->faults_user);
 	__sync_fetch_and_add(&h->faults_kernel, t->faults_kernel);
+	__sync_fetch_and_add(&h->faults_exec_args, t->faults_exec_args);
 	__sync_fetch_and_add(&h->inv_own, t->inv_own);
 	__sync_fetch_and_add(&h->inv_traced, t->inv_traced);
 	if (t->runq_max_ns > h->runq_max_ns)
@@ -840,15 +843,31 @@ int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_str
  * here, and the stint open on this CPU was noted under its old tid, which
  * its switch-out would no longer match (the stint's syscalls and faults
  * were lost: 61 of a multithreaded program's 203).  Carry it over. */
-static __always_inline int on_exec(struct task_struct *p, pid_t old_pid)
+static __always_inline int on_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm,
+				   const bool btf)
 {
-	u32 tid = BPF_CORE_READ(p, pid);
+	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	struct schedtrace_thread *t;
+	u64 lo, hi;
 
-	if (!targ_hooks_only && (u32)old_pid != tid) {
+	if (targ_hooks_only || !tgid_traced(tgid))
+		return 0;
+	if ((u32)old_pid != tid) {
 		struct cpu_counts *c = cpu_counts_get();
 
 		if (c && c->in_tid == (u32)old_pid)
 			c->in_tid = tid;
+	}
+	/* The argument area: copy_strings() filled it from the top of the
+	 * stack VMA down to mm->arg_start (setup_arg_pages moved both by the
+	 * same page-aligned shift), faulting each page in once through
+	 * get_user_pages_remote(): min_flt counts those, no exception does. */
+	lo = BPF_CORE_READ(p, mm, arg_start);
+	hi = BPF_CORE_READ(bprm, vma, vm_end);
+	if (lo && hi > lo) {
+		t = thread_get(p, tid, tgid, btf);
+		if (t)
+			t->faults_exec_args += ((hi - 1) >> targ_page_shift) - (lo >> targ_page_shift) + 1;
 	}
 	return on_rename(p);
 }
@@ -856,13 +875,13 @@ static __always_inline int on_exec(struct task_struct *p, pid_t old_pid)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid);
+	return on_exec(p, old_pid, bprm, true);
 }
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid);
+	return on_exec(p, old_pid, bprm, false);
 }
 
 SEC("tp_btf/task_rename")

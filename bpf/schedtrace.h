@@ -70,8 +70,13 @@ struct schedtrace_thread {
 	 * merged into this record (run_delay_ns is the latest one's), so the
 	 * kernel's side adds up like our summed waits. */
 	unsigned long long run_delay_prev;
+	/* Faults no exception tracepoint reports: exec copies argv and envp
+	 * into the new stack through get_user_pages, one fault per page of
+	 * that area, which the kernel counts in the execing task's min_flt.
+	 * Counted at sched_process_exec from the area's bounds. */
+	unsigned long long faults_exec_args;
 };
-_Static_assert(sizeof(struct schedtrace_thread) == 232, "schedtrace_thread layout");
+_Static_assert(sizeof(struct schedtrace_thread) == 240, "schedtrace_thread layout");
 
 /* `preemptors` map: a traced thread's involuntary switch-outs in favour of
  * one untraced process (tgid; 0 = a CPU's idle task). */

@@ -195,7 +195,7 @@ assert o["processes"] == 1 and o["page_faults"] > 0, o
 for k in ("voluntary", "involuntary", "page_faults"):
     assert d["reconcile"][k]["ok"] is True, (k, d["reconcile"][k])
 t = d["totals"]["page_faults"]
-assert t["user"] + t["kernel"] == d["reconcile"]["page_faults"]["bpf"] + o["page_faults"], (t, o)
+assert t["user"] + t["kernel"] + t["exec_args"] == d["reconcile"]["page_faults"]["bpf"] + o["page_faults"], (t, o)
 PY
 echo "orphans: ok"
 

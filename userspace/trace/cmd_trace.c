@@ -311,9 +311,12 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 			   "   %llu voluntary, %llu involuntary, %llu faults, %.3f ms queued; reconciled without it)\n",
 			jget(rec, "voluntary.kernel_pre_attach"), jget(rec, "involuntary.kernel_pre_attach"),
 			jget(rec, "page_faults.kernel_pre_attach"), jget(rq, "kernel_pre_attach") / 1e6);
-	fprintf(f, "\n  %-20s %14llu   (user %llu, kernel %llu)\n", "page faults (bpf)",
-		jget(tr, "totals.page_faults.user") + jget(tr, "totals.page_faults.kernel"),
-		jget(tr, "totals.page_faults.user"), jget(tr, "totals.page_faults.kernel"));
+	fprintf(f, "\n  %-20s %14llu   (user %llu, kernel %llu, exec's argument pages %llu)\n",
+		"page faults (bpf)",
+		jget(tr, "totals.page_faults.user") + jget(tr, "totals.page_faults.kernel") +
+			jget(tr, "totals.page_faults.exec_args"),
+		jget(tr, "totals.page_faults.user"), jget(tr, "totals.page_faults.kernel"),
+		jget(tr, "totals.page_faults.exec_args"));
 	if (json_is_null(json_object_get(json_object_get(tr, "totals"), "syscalls")))
 		fprintf(f, "  %-20s %14s\n", "syscalls", "not counted (--no-syscalls)");
 	else

@@ -55,6 +55,7 @@ int schedtrace_setup(struct schedtrace **out, const struct schedtrace_opts *o)
 	s->rodata->targ_timeline_wake = timeline ? o->ringbuf_wake_bytes : 0;
 	s->rodata->targ_hooks_only = o->hooks_only;
 	s->rodata->targ_sightings = o->sightings;
+	s->rodata->targ_page_shift = (unsigned int)__builtin_ctzl((unsigned long)sysconf(_SC_PAGESIZE));
 	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_pids; i++)
 		s->rodata->targ_exclude_pids[i] = o->exclude_pids[i];
 	for (int i = 0; i < SCHEDTRACE_MAX_EXCLUDE && i < o->n_exclude_comms; i++)

@@ -604,7 +604,7 @@ static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, str
 		out->processes += r->tid == r->tgid;
 		out->voluntary += r->s.voluntary;
 		out->involuntary += r->s.involuntary;
-		out->page_faults += r->s.faults_user + r->s.faults_kernel;
+		out->page_faults += r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args;
 	}
 	free(v);
 	return 0;
@@ -614,7 +614,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			  struct trace_threads *rows, const struct trace_preemptors *pre,
 			  const struct schedtrace_totals *st, const struct faults_totals *ft)
 {
-	unsigned long long vol = 0, invol = 0, fu = 0, fk = 0, sys = 0, mig = 0, oncpu = 0;
+	unsigned long long vol = 0, invol = 0, fu = 0, fk = 0, fe = 0, sys = 0, mig = 0, oncpu = 0;
 	unsigned long long ios = 0, ioc = 0, delay = 0, runq_exited = 0, wake_exited = 0, nexited = 0;
 	/* -p: what we and the kernel counted between each thread's first and
 	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
@@ -636,6 +636,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		invol += r->s.involuntary;
 		fu += r->s.faults_user;
 		fk += r->s.faults_kernel;
+		fe += r->s.faults_exec_args;
 		sys += r->s.syscalls;
 		mig += r->s.migrations;
 		oncpu += r->s.oncpu_ns;
@@ -669,7 +670,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "tid", (int)r->tid, "tgid", (int)r->tgid, "comm", json_comm(r->comm),
 			      "voluntary", json_u64(r->s.voluntary),
 			      "involuntary", json_u64(r->s.involuntary),
-			      "page_faults", json_u64(r->s.faults_user + r->s.faults_kernel),
+			      "page_faults", json_u64(r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args),
 			      "page_faults_user", json_u64(r->s.faults_user),
 			      "page_faults_kernel", json_u64(r->s.faults_kernel),
 			      "runq_count", json_u64(r->s.runq_count),
@@ -681,8 +682,10 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "io_uring_submitted", json_u64(r->f.io_submitted),
 			      "io_uring_completed", json_u64(r->f.io_completed),
 			      "exited", (int)r->s.exited);
-		if (t)
+		if (t) {
+			json_object_set_new(t, "page_faults_exec_args", json_u64(r->s.faults_exec_args));
 			json_object_set_new(t, "involuntary_by", involuntary_by(r, pre));
+		}
 		if (t && r->s.exited && o->pid > 0 && r->s.based)
 			json_object_set_new(t, "run_delay_base_ns", json_u64(r->s.rd_base));
 		if (t && r->s.exited) {
@@ -713,9 +716,10 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	json_object_set_new(root, "exit_status",
 			    run->exit_status >= 0 ? json_integer(run->exit_status) : json_null());
 	json_object_set_new(root, "totals", json_pack(
-		"{s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o,s:s,s:o,s:o,s:o},s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o}}",
+		"{s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o,s:o,s:s,s:o,s:o,s:o},s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o}}",
 		"ctx_switches", "voluntary", json_u64(vol), "involuntary", json_u64(invol),
-		"page_faults", "user", json_u64(fu), "kernel", json_u64(fk),
+		/* exec_args: exec's get_user_pages faults (schedtrace.h). */
+		"page_faults", "user", json_u64(fu), "kernel", json_u64(fk), "exec_args", json_u64(fe),
 		"runq_latency", "count", json_u64(st->runq_count), "sum_ns", json_u64(st->runq_sum_ns),
 		/* "rq": enqueue -> on CPU in rq->clock, the clock and the
 		 * definition of sched_info.run_delay (bpf/schedtrace.bpf.c). */
@@ -786,7 +790,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	} else if (!na) {
 		long kflt = run->ru->ru_minflt + run->ru->ru_majflt;
 		long pre = run->pre.minflt + run->pre.majflt;
-		unsigned long long bflt = fu + fk - out.page_faults;
+		unsigned long long bflt = fu + fk + fe - out.page_faults;
 		long long diff = (long long)bflt - (kflt - pre);
 		/* 2% of the kernel's count, but never tighter than the
 		 * pre-attach slack allowed the switch counters. */
@@ -798,7 +802,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			"tolerance", "2%", "ok", llabs(diff) <= tol));
 	} else {
 		json_object_set_new(rec, "page_faults", json_pack("{s:I,s:n,s:n,s:s}",
-			"bpf", (json_int_t)(fu + fk), "kernel", "ok", "note", na));
+			"bpf", (json_int_t)(fu + fk + fe), "kernel", "ok", "note", na));
 	}
 	runq = json_pack("{s:I,s:I,s:I,s:s,s:I,s:s}", "bpf", (json_int_t)runq_exited, "kernel", (json_int_t)delay,
 			 "kernel_pre_attach", (json_int_t)run->pre.run_delay_ns, "clock", "rq",
