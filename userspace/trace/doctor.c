@@ -416,6 +416,7 @@ int cmd_doctor(int argc, char **argv)
 		report(probe_tp_in_btf("page_fault_user") ? OK : WARN, "page fault tracepoints",
 		       probe_tp_in_btf("page_fault_user") ? "exceptions:page_fault_user/kernel" : "absent (non-x86?)",
 		       "page-fault figures unavailable");
+		probe_release();
 	} else {
 		report(WARN, "tp_btf / raw_tp", "not probed (needs privileges)", "run with sudo");
 	}

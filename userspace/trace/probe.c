@@ -2,6 +2,7 @@
 /* Feature probes: load the smallest program of each kind and see whether the
  * kernel accepts it, the way bcc libbpf-tools decide tp_btf vs raw_tp. */
 #include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -27,15 +28,46 @@ static int load_result(int fd)
 	return (err == -EPERM || err == -EACCES) ? err : 0;
 }
 
+/* The kernel's BTF, parsed once for all the probes of a command: each
+ * libbpf_find_vmlinux_btf_id() call reads and parses all of
+ * /sys/kernel/btf/vmlinux (~6 MB) again, and the tracer's setup asked a
+ * dozen times (~0.3 s and ~20k page faults of its start-up here). */
+static struct btf *vmlinux;
+static bool vmlinux_tried;
+
+/* btf_trace_NAME's id in the kernel's BTF: what tp_btf attaches by. */
+static int tp_btf_id(const char *name)
+{
+	char type[128];
+
+	if (!vmlinux_tried) {
+		vmlinux_tried = true;
+		vmlinux = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux))
+			vmlinux = NULL;
+	}
+	if (!vmlinux)
+		return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP);
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF);
+}
+
+void probe_release(void)
+{
+	btf__free(vmlinux);
+	vmlinux = NULL;
+	vmlinux_tried = false;
+}
+
 bool probe_tp_in_btf(const char *name)
 {
-	return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0;
+	return tp_btf_id(name) > 0;
 }
 
 int probe_tp_btf(const char *name)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP);
-	int id = libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP);
+	int id = tp_btf_id(name);
 	int fd, lfd, ret;
 
 	if (id <= 0)

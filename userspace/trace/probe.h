@@ -17,5 +17,7 @@ bool probe_tp_in_btf(const char *name);
 int probe_raw_tp(const char *name);
 /* BPF ring buffer map (5.8+)?  1/0/-errno. */
 int probe_ringbuf(void);
+/* Free the kernel BTF the probes parsed (once) and keep: call when done. */
+void probe_release(void);
 
 #endif

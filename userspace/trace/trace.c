@@ -152,6 +152,7 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		return err;
 	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), schedtrace_counts_fd(tr->st),
 			  !o->no_syscalls, o->hooks_only);
+	probe_release();	/* the probes are done: a few MB of BTF less */
 	if (err == -EPERM)
 		return err;
 	if (err) {
