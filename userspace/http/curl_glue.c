@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/curl_glue.h"
 
@@ -124,16 +125,50 @@ int http_resolve_once(const char *url, struct curl_slist **out)
 	/* IPv6 literals come back in brackets; literals need no resolver. */
 	if (host[0] == '[' || inet_pton(AF_INET, host, tmp) == 1)
 		goto out;
+	/* curl resolves "localhost" and *.localhost itself, to both loopback
+	 * addresses, whatever /etc/hosts says (RFC 6761; here it lists only
+	 * 127.0.0.1): a server on ::1 answers `curl http://localhost:PORT`. */
+	{
+		size_t hl = strlen(host);
+
+		if (!strcasecmp(host, "localhost") || (hl > 10 && !strcasecmp(host + hl - 10, ".localhost"))) {
+			snprintf(entry, sizeof(entry), "%s:%s:127.0.0.1,[::1]", host, port);
+			*out = curl_slist_append(NULL, entry);
+			err = *out ? 0 : -ENOMEM;
+			goto out;
+		}
+	}
 	if (getaddrinfo(host, NULL, &hints, &ai) || !ai) {
 		err = -EHOSTUNREACH;
 		goto out;
 	}
-	if (ai->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr, sizeof(addr));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, addr, sizeof(addr));
-	snprintf(entry, sizeof(entry), ai->ai_family == AF_INET6 ? "%s:%s:[%s]" : "%s:%s:%s",
-		 host, port, addr);
+	/* Every address, in the resolver's order, as curl would have tried
+	 * them ("localhost" is 127.0.0.1 and ::1: a server on ::1 alone must
+	 * still answer).  HOST:PORT:ADDR[,ADDR]..., IPv6 in brackets. */
+	{
+		size_t len = (size_t)snprintf(entry, sizeof(entry), "%s:%s:", host, port);
+		int n = 0;
+
+		for (struct addrinfo *a = ai; a && len < sizeof(entry); a = a->ai_next) {
+			char item[INET6_ADDRSTRLEN + 4];
+
+			if (a->ai_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)a->ai_addr)->sin_addr, addr, sizeof(addr));
+			else if (a->ai_family == AF_INET6)
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)a->ai_addr)->sin6_addr, addr,
+					  sizeof(addr));
+			else
+				continue;
+			snprintf(item, sizeof(item), a->ai_family == AF_INET6 ? "[%s]" : "%s", addr);
+			if (len + strlen(item) + 2 > sizeof(entry))
+				break;
+			len += (size_t)snprintf(entry + len, sizeof(entry) - len, "%s%s", n++ ? "," : "", item);
+		}
+		if (!n) {
+			err = -EHOSTUNREACH;
+			goto out;
+		}
+	}
 	*out = curl_slist_append(NULL, entry);
 	if (!*out)
 		err = -ENOMEM;
