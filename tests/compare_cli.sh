@@ -9,9 +9,6 @@ C=${COROLAB:?COROLAB must point at the corolab binary}
 case $C in /*) ;; *) C=$PWD/$C ;; esac
 cd "$(dirname "$0")/data"
 [ -x "$C" ] || { echo "skip: $C not built"; exit 77; }
-if "$C" compare --help 2>&1 | grep -q "not built into this binary"; then
-	echo "skip: compare not built into $C"; exit 77
-fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 

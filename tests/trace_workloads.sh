@@ -10,7 +10,6 @@ set -u
 [ "$(id -u)" -eq 0 ] || { echo "skip: not root"; exit 77; }
 [ -x "${COROLAB:-}" ] || { echo "skip: COROLAB not set to a built corolab binary"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: python3 missing (JSON checks)"; exit 77; }
-"$COROLAB" run --help >/dev/null 2>&1 || { echo "skip: corolab run is not built in"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0 ran=0

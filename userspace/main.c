@@ -5,15 +5,6 @@
 
 #include "commands.h"
 
-/* Weak so that a tree where a module is not built yet still links; a missing
- * subcommand says so instead of failing the whole build. */
-#pragma weak cmd_run
-#pragma weak cmd_trace
-#pragma weak cmd_serve
-#pragma weak cmd_compare
-#pragma weak cmd_report
-#pragma weak cmd_doctor
-
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -53,10 +44,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (!commands[i].fn) {
-			fprintf(stderr, "corolab: '%s' is not built into this binary yet\n", argv[1]);
-			return 1;
-		}
 		return commands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "corolab: unknown command '%s' (try 'corolab --help')\n", argv[1]);

@@ -27,11 +27,6 @@
 #include "util/util.h"
 #include "workloads/workload.h"
 
-#pragma weak workload_http
-#pragma weak trace_command
-#pragma weak server_child__start
-#pragma weak server_child__stop
-
 static const struct workload *const workloads[] = {
 	&workload_http, &workload_lifecycle, &workload_cpu, &workload_sleep,
 	&workload_spawn, &workload_switch,
@@ -44,7 +39,7 @@ static void usage(FILE *f)
 		"USAGE: corolab run WORKLOAD [--mode MODE] [OPTIONS]\n"
 		"\nWORKLOADS (defaults reproduce the write-up):\n");
 	for (size_t i = 0; i < NWORKLOADS; i++)
-		if (workloads[i] && workloads[i]->name)
+		if (workloads[i]->name)
 			fprintf(f, "  %-10s %s\n", workloads[i]->name, workloads[i]->summary);
 	fprintf(f,
 		"\nOPTIONS:\n"
@@ -77,7 +72,7 @@ static void usage(FILE *f)
 static const struct workload *find_workload(const char *name)
 {
 	for (size_t i = 0; i < NWORKLOADS; i++)
-		if (workloads[i] && workloads[i]->name && !strcmp(workloads[i]->name, name))
+		if (!strcmp(workloads[i]->name, name))
 			return workloads[i];
 	return NULL;
 }
@@ -499,7 +494,7 @@ static int builtin_server_outside(const struct workload *w, const char *url, str
 	struct serve_opts so = { .idle_ns = SERVE_BUILTIN_IDLE_NS };
 	int err;
 
-	if (url || strcmp(w->name, "http") || !server_child__start)
+	if (url || strcmp(w->name, "http"))
 		return 0;
 	err = server_child__start(sc, &so);
 	if (err) {
@@ -518,11 +513,6 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 	json_t *all = json_array();
 	int rc = 0, err;
 
-	if (!trace_command) {
-		fprintf(stderr, "corolab run: --trace needs the tracer, which this binary lacks\n");
-		json_decref(all);
-		return 1;
-	}
 	if (builtin_server_outside(w, url, &sc)) {
 		json_decref(all);
 		return 1;
