@@ -501,7 +501,11 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			clk = task_rq_clock(prev, btf);
 			if (arrived && clk > arrived)
 				t->oncpu_ns += clk - arrived;
-			if (c && c->in_tid == prev_tid) {
+			/* Same thread, or the same task under a new pid: a
+			 * non-leader exec took the leader's in de_thread()
+			 * before sched_process_exec could say so (on_exec),
+			 * and the task slept in between (loading the binary). */
+			if (c && (c->in_tid == prev_tid || (c->in_tid && c->in_task == (u64)prev))) {
 				stint_close(t, c, RD(btf, prev, sched_info.run_delay));
 			} else if (!t->exited) {
 				/* No stint open: a switch-in unseen and no
