@@ -163,6 +163,8 @@ EOF
 # Decide whether runs can be traced; LAB_TRACE is "--trace" or empty.
 lab_detect_trace() {
 	local probe
+	# all.sh decided once for all its experiments (the probe is a trace).
+	[ -n "${LAB_TRACE_DETECTED:-}" ] && return 0
 	LAB_TRACE=
 	if [ "$(id -u)" -ne 0 ]; then
 		LAB_TRACE_NOTE="plain runs: not root, so no eBPF trace (run the lab with sudo)"
@@ -174,6 +176,8 @@ lab_detect_trace() {
 		LAB_TRACE=--trace
 		LAB_TRACE_NOTE="eBPF trace (corolab run --trace)"
 	fi
+	LAB_TRACE_DETECTED=1
+	export LAB_TRACE LAB_TRACE_NOTE LAB_TRACE_DETECTED
 }
 
 lab_new_results_dir() {
@@ -248,10 +252,10 @@ lab_init() {
 	''|*[!0-9]*|0) printf '%s: --repeat wants a positive integer, not %s\n' "$LAB_NAME" "$REPEAT" >&2; exit 2 ;;
 	esac
 	lab_find_corolab
-	lab_detect_trace
 	trap 'lab_on_signal INT' INT
 	trap 'lab_on_signal TERM' TERM
 	trap 'lab_server_stop' EXIT
+	lab_detect_trace	# runs a trace: after the traps, like all that follows
 	if [ -z "${RESULTS_DIR:-}" ]; then
 		lab_new_results_dir
 	else
