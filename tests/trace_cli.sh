@@ -199,6 +199,16 @@ assert t["user"] + t["kernel"] + t["exec_args"] == d["reconcile"]["page_faults"]
 PY
 echo "orphans: ok"
 
+# Arguments that are not UTF-8 keep their place in the JSON's command
+# (jansson refuses such a string; it used to be dropped without a word).
+"$COROLAB" trace --json "$tmp/u.json" -- /bin/echo $'caf\xe9' $'ok\xc3\xa9' >/dev/null 2>&1 ||
+	fail "trace with a non-UTF-8 argument failed"
+python3 - "$tmp/u.json" <<'PY' || fail "non-UTF-8 argument"
+import json, sys
+c = json.load(open(sys.argv[1]))["command"]
+assert c == ["/bin/echo", "caf?", "ok\u00e9"], c
+PY
+
 # --exclude-comm: the process that execs as `sleep` is never counted, and
 # the reconciliation says why it cannot compare.
 "$COROLAB" trace --json "$tmp/x.json" --exclude-comm sleep -- sh -c 'sleep 0.05; sleep 0.05; true' >/dev/null ||

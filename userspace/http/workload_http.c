@@ -466,8 +466,8 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 			m == EXEC_SEQUENTIAL ? 1 : o->workers));
 		if (res)
 			add_figures(out, res, o->tasks);
-		json_object_set_new(out, "params", json_pack("{s:s, s:f, s:f, s:s}",
-			"url", c.tmpl, "delay_scale", c.delay_scale,
+		json_object_set_new(out, "params", json_pack("{s:o, s:f, s:f, s:s}",
+			"url", json_text(c.tmpl, SIZE_MAX), "delay_scale", c.delay_scale,
 			"timeout_s", (double)c.timeout_ns / 1e9,
 			"server", o->url ? "external" : "builtin"));
 	}

@@ -236,32 +236,7 @@ static void read_comm(struct trace_thread *row)
  * '?'. */
 static json_t *json_comm(const char *comm)
 {
-	char out[SCHEDTRACE_COMM_LEN];
-	size_t i = 0, o = 0, n = strnlen(comm, SCHEDTRACE_COMM_LEN - 1);
-	json_t *j;
-
-	while (i < n) {
-		unsigned char c = (unsigned char)comm[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-			     (c & 0xf8) == 0xf0 ? 4 : 0;
-		bool ok = len && i + len <= n && (len > 1 || (c >= 0x20 && c != 0x7f));
-
-		for (size_t k = 1; ok && k < len; k++)
-			ok = ((unsigned char)comm[i + k] & 0xc0) == 0x80;
-		if (!ok) {
-			out[o++] = '?';
-			i++;
-			continue;
-		}
-		memcpy(out + o, comm + i, len);
-		o += len;
-		i += len;
-	}
-	out[o] = 0;
-	/* Overlong forms and surrogates pass the check above and still fail
-	 * jansson's: then a plain "?". */
-	j = json_string(out);
-	return j ? j : json_string("?");
+	return json_text(comm, SCHEDTRACE_COMM_LEN - 1);
 }
 
 static json_t *json_u64(unsigned long long v)
@@ -699,7 +674,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 
 	cmd = json_array();
 	for (char *const *a = run->argv; a && *a; a++)
-		json_array_append_new(cmd, json_string(*a));
+		json_array_append_new(cmd, json_text(*a, SIZE_MAX));
 	hist = json_array();
 	for (int s = 0; s < SCHEDTRACE_HIST_SLOTS; s++)
 		json_array_append_new(hist, json_u64(st->hist_us[s]));

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,49 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		unlink(tmp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
+}
+
+json_t *json_text(const char *s, size_t n)
+{
+	char stackbuf[256], *out;
+	size_t i = 0, o = 0;
+	json_t *j;
+
+	n = strnlen(s, n);
+	out = n < sizeof(stackbuf) ? stackbuf : malloc(n + 1);
+	if (!out)
+		return NULL;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			     (c & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = len && i + len <= n && (len > 1 || (c >= 0x20 && c != 0x7f));
+
+		uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+
+		for (size_t k = 1; ok && k < len; k++) {
+			ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
+			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+		}
+		/* No overlong forms, surrogates or code points past U+10FFFF:
+		 * jansson refuses those too. */
+		if (ok && len > 1)
+			ok = len == 2 ? cp >= 0x80 : len == 3 ? cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff) :
+							  cp >= 0x10000 && cp <= 0x10ffff;
+		if (!ok) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+	j = json_string(out);
+	if (out != stackbuf)
+		free(out);
+	return j;
 }
 
 int json_write_file(json_t *root, const char *path)

@@ -25,6 +25,12 @@ long proc_map_count(void);	/* mappings of this process (/proc/self/maps lines) *
 /* Write JSON to path atomically (path.tmp.PID + fsync + rename), or to
  * stdout when path is "-".  Never leaves a truncated file at path. */
 int json_write_file(json_t *root, const char *path);
+/* A JSON string of the first n bytes of s (stopping at a NUL) that is always
+ * valid UTF-8: a byte that does not start a well-formed sequence, or a
+ * control character, becomes '?'.  jansson's json_string() returns NULL on
+ * invalid UTF-8, and a NULL appended or packed is silently lost: use this for
+ * anything from outside (argv, /proc, comm).  NULL only on ENOMEM. */
+json_t *json_text(const char *s, size_t n);
 /* Write bytes to path atomically, the same way. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
