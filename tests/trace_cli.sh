@@ -196,6 +196,8 @@ for k in ("voluntary", "involuntary", "page_faults"):
     assert d["reconcile"][k]["ok"] is True, (k, d["reconcile"][k])
 t = d["totals"]["page_faults"]
 assert t["user"] + t["kernel"] + t["exec_args"] == d["reconcile"]["page_faults"]["bpf"] + o["page_faults"], (t, o)
+out = [x["comm"] for x in d["threads"] if x.get("outside_wait4")]
+assert out == ["sleep"], out
 PY
 echo "orphans: ok"
 

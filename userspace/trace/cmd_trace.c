@@ -175,6 +175,7 @@ static void print_hist(FILE *f, json_t *hist)
 
 static void print_threads(FILE *f, json_t *threads)
 {
+	bool marked = false;
 	size_t i;
 	json_t *t;
 
@@ -183,14 +184,22 @@ static void print_threads(FILE *f, json_t *threads)
 	json_array_foreach(threads, i, t) {
 		unsigned long long n = jget(t, "runq_count");
 
+		bool out = json_is_true(json_object_get(t, "outside_wait4"));
+		char comm[24];
+
+		snprintf(comm, sizeof(comm), "%s%s", json_string_value(json_object_get(t, "comm")) ?: "?",
+			 out ? "*" : "");
+		marked |= out;
 		fprintf(f, "  %7llu %-16s %9llu %9llu %9.1fus %9.1fus %9llu %11.3f %9llu  %llu/%llu/%llu\n",
-			jget(t, "tid"), json_string_value(json_object_get(t, "comm")) ?: "?",
+			jget(t, "tid"), comm,
 			jget(t, "voluntary"), jget(t, "involuntary"),
 			n ? jget(t, "runq_sum_ns") / 1e3 / n : 0.0, jget(t, "runq_max_ns") / 1e3,
 			jget(t, "page_faults"), jget(t, "oncpu_ns") / 1e6, jget(t, "syscalls"),
 			jget(t, "involuntary_by.own_process"), jget(t, "involuntary_by.other_traced"),
 			jget(t, "involuntary_by.untraced"));
 	}
+	if (marked)
+		fprintf(f, "  * not in the command's wait4 rusage: outlived the command, or orphaned\n");
 }
 
 /* --bpf-stats: each program's runs and run time, and their sum against the

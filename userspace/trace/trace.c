@@ -556,7 +556,8 @@ static bool reaches(struct leader *v, size_t n, unsigned int tgid, unsigned int 
 	return r;
 }
 
-static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, struct outside *out)
+static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, struct outside *out,
+			 bool *row_out)
 {
 	struct leader *v = calloc(rows->n + 1, sizeof(*v));
 	size_t n = 0;
@@ -577,6 +578,7 @@ static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, str
 
 		if (reaches(v, n, r->tgid, cmd))
 			continue;
+		row_out[i] = true;
 		out->processes += r->tid == r->tgid;
 		out->voluntary += r->s.voluntary;
 		out->involuntary += r->s.involuntary;
@@ -596,13 +598,19 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
 	unsigned long long sv = 0, si = 0, kv = 0, ki = 0;
 	struct outside out;
-	bool sight;
+	bool sight, *row_out;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
 	const char *na = o->hooks_only ? "n/a (--hooks-only: nothing counted)" :
 			 !run->ru ? "n/a (no wait4 rusage with -p)" :
 			 run->excluded ? "n/a (excluded tasks are in the kernel's counts)" : NULL;
 
+	/* Command mode: which rows never reach its wait4 (outside_wait4). */
+	memset(&out, 0, sizeof(out));
+	row_out = calloc(rows->n + 1, sizeof(*row_out));
+	if (row_out && run->ru && !na && (outside_wait4(rows, (unsigned int)run->pid, &out, row_out) ||
+					  !out.processes))
+		memset(&out, 0, sizeof(out));
 	threads = json_array();
 	for (size_t i = 0; i < rows->n; i++) {
 		struct trace_thread *r = &rows->v[i];
@@ -659,6 +667,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "io_uring_completed", json_u64(r->f.io_completed),
 			      "exited", (int)r->s.exited);
 		if (t) {
+			if (out.processes && row_out[i])
+				json_object_set_new(t, "outside_wait4", json_true());
 			json_object_set_new(t, "page_faults_exec_args", json_u64(r->s.faults_exec_args));
 			json_object_set_new(t, "involuntary_by", involuntary_by(r, pre));
 		}
@@ -742,15 +752,13 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * detach is outside both).  A missed switch-out in between shows as a
 	 * difference. */
 	sight = !run->ru && !run->excluded && !o->hooks_only;
-	if (run->ru && !na && !outside_wait4(rows, (unsigned int)run->pid, &out) && out.processes) {
+	if (out.processes)
 		json_object_set_new(root, "outside_wait4", json_pack("{s:o,s:o,s:o,s:o,s:s}",
 			"processes", json_u64(out.processes), "voluntary", json_u64(out.voluntary),
 			"involuntary", json_u64(out.involuntary), "page_faults", json_u64(out.page_faults),
 			"note", "outlived the command or orphaned: not in its wait4 rusage, "
-				"left out of the reconciliation"));
-	} else {
-		memset(&out, 0, sizeof(out));
-	}
+				"left out of the reconciliation (threads[].outside_wait4)"));
+	free(row_out);
 	json_object_set_new(rec, "voluntary", sight ? reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL) :
 		reconcile_abs(vol - out.voluntary, run->ru ? run->ru->ru_nvcsw : 0, run->pre.nvcsw,
 			      TRACE_VOLINV_TOL, na));
