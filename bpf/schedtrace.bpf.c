@@ -110,10 +110,10 @@ const volatile unsigned long long targ_timeline_wake = 0;
 	/* wake the reader only once this many bytes wait in `timeline`; below
 	 * that it drains on its own clock (0: libbpf's default, adaptive) */
 const volatile bool targ_sightings = false;
-const volatile unsigned int targ_page_shift = 12;
-	/* log2 of the page size (user space sets it) */
 	/* note the kernel's nvcsw/nivcsw at counted switch-outs: only -p
 	 * reconciles with them (a command has wait4's rusage) */
+const volatile unsigned int targ_page_shift = 12;
+	/* log2 of the page size (user space sets it) */
 const volatile unsigned int targ_exclude_pids[SCHEDTRACE_MAX_EXCLUDE] = {};
 	/* processes never to trace (0 = unused slot) */
 const volatile char targ_exclude_comms[SCHEDTRACE_MAX_EXCLUDE][SCHEDTRACE_COMM_LEN] = {};
@@ -358,12 +358,14 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 	t->syscalls += c->n[CPU_SYSCALLS] - c->base[CPU_SYSCALLS];
 	t->faults_user += c->n[CPU_FAULTS_USER] - c->base[CPU_FAULTS_USER];
 	t->faults_kernel += c->n[CPU_FAULTS_KERNEL] - c->base[CPU_FAULTS_KERNEL];
-	if (targ_sightings && !t->based) {
-		/* -p: where this thread's sum starts.  A command's threads
-		 * are all seen from run_delay 0 or from the barrier, which
-		 * user space reads itself; the verifier drops this there. */
-		u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
+	/* run_delay just before the wait that ended at the switch-in */
+	u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
 
+	if (targ_sightings && !t->based) {
+		/* -p: where this thread's sum starts (what the lines below
+		 * record from here on is run_delay minus this).  A command's
+		 * threads are all seen from run_delay 0 or from the barrier,
+		 * which user space reads itself; the verifier drops this there. */
 		t->based = 1;
 		if (c->in_queued == STINT_WAITED)
 			t->rd_base = before < t->rd_seen ? before : t->rd_seen;
@@ -373,7 +375,6 @@ static __always_inline void stint_close(struct schedtrace_thread *t, struct cpu_
 			t->rd_base = rd;
 	}
 	if (c->in_queued == STINT_WAITED) {
-		u64 before = rd > c->in_wait ? rd - c->in_wait : 0;
 		u64 split = before > t->rd_seen ? before - t->rd_seen : 0;
 
 		runq_record(totals_get(), t, split + c->in_wait);
