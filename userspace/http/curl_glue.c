@@ -143,8 +143,7 @@ int http_resolve_once(const char *url, struct curl_slist **out)
 		goto out;
 	}
 	/* Every address, in the resolver's order, as curl would have tried
-	 * them ("localhost" is 127.0.0.1 and ::1: a server on ::1 alone must
-	 * still answer).  HOST:PORT:ADDR[,ADDR]..., IPv6 in brackets. */
+	 * them in turn: HOST:PORT:ADDR[,ADDR]..., IPv6 in brackets. */
 	{
 		size_t len = (size_t)snprintf(entry, sizeof(entry), "%s:%s:", host, port);
 		int n = 0;

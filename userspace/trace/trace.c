@@ -929,17 +929,12 @@ static char **pid_argv(pid_t pid)
 		fclose(f);
 	}
 	if (!n) {
+		char comm[64];
+
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		f = fopen(path, "re");
-		if (!f)
+		if (read_first_line(path, comm, sizeof(comm)) < 0)
 			return NULL;
-		buf[0] = '[';
-		if (!fgets(buf + 1, (int)sizeof(buf) - 3, f))
-			buf[1] = '\0';
-		fclose(f);
-		buf[strcspn(buf, "\n")] = '\0';
-		strcat(buf, "]");
-		n = strlen(buf) + 1;
+		n = (size_t)snprintf(buf, sizeof(buf), "[%s]", comm) + 1;
 	}
 	buf[n] = '\0';		/* a cmdline cut at sizeof(buf) still ends */
 	if (buf[n - 1])
