@@ -735,6 +735,24 @@ static __always_inline int on_task_rename(struct task_struct *p, const char *new
 	return 0;
 }
 
+/* Will the kernel reap process p without a wait4 (exit_notify ->
+ * do_notify_parent)?  It does when the parent ignores SIGCHLD or set
+ * SA_NOCLDWAIT, and then adds p's counts to nobody's rusage. */
+#define SCHEDTRACE_SIGCHLD	17
+#define SCHEDTRACE_SIG_IGN	1
+#define SCHEDTRACE_SA_NOCLDWAIT	2
+static __always_inline bool parent_autoreaps(struct task_struct *p)
+{
+	struct sighand_struct *sh = BPF_CORE_READ(p, real_parent, sighand);
+	unsigned long handler = 0, flags = 0;
+
+	if (!sh)
+		return false;
+	bpf_core_read(&handler, sizeof(handler), &sh->action[SCHEDTRACE_SIGCHLD - 1].sa.sa_handler);
+	bpf_core_read(&flags, sizeof(flags), &sh->action[SCHEDTRACE_SIGCHLD - 1].sa.sa_flags);
+	return handler == SCHEDTRACE_SIG_IGN || (flags & SCHEDTRACE_SA_NOCLDWAIT);
+}
+
 static __always_inline int on_exit(struct task_struct *p, const bool btf)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
@@ -756,6 +774,8 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	t->kernel_nvcsw = BPF_CORE_READ(p, nvcsw);
 	t->kernel_nivcsw = BPF_CORE_READ(p, nivcsw);
 	t->parent_tgid = BPF_CORE_READ(p, real_parent, tgid);
+	if (tid == tgid && parent_autoreaps(p))
+		t->parent_tgid = 0;	/* reaped by nobody's wait4: outside */
 	BPF_CORE_READ_STR_INTO(&t->comm, p, comm);
 	/* p is current: close its stint here, since the final switch may come
 	 * after user space collected.  A preemption on the way out opens a new

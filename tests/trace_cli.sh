@@ -186,7 +186,7 @@ echo "-p: ok"
 # (they made it a MISMATCH before) and said so; the totals keep them.
 "$COROLAB" trace --json "$tmp/o.json" -- sh -c '(sleep 0.3 &); sleep 0.1' >"$tmp/o.txt" ||
 	fail "trace of a command leaving an orphan failed"
-grep -q "outlived the command or was orphaned" "$tmp/o.txt" || fail "orphan not reported: $(cat "$tmp/o.txt")"
+grep -q "1 process never reaches the command's wait4 rusage" "$tmp/o.txt" || fail "orphan not reported: $(cat "$tmp/o.txt")"
 python3 - "$tmp/o.json" <<'PY' || fail "orphan reconciliation"
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -62,8 +62,9 @@ static void usage(FILE *f)
 "it and every process it forks, and reports context switches, run-queue latency,\n"
 "page faults, syscalls and io_uring traffic, each reconciled with the kernel's\n"
 "own counters (wait4 rusage, sched_info.run_delay).  Processes that outlive\n"
-"COMMAND or are orphaned never reach its wait4 rusage: they are counted, and\n"
-"left out of that comparison.  Exits with COMMAND's status.\n"
+"COMMAND, are orphaned, or are reaped by the kernel (their parent ignores\n"
+"SIGCHLD) never reach its wait4 rusage: they are counted, and left out of\n"
+"that comparison.  Exits with COMMAND's status.\n"
 "\n"
 "OPTIONS:\n"
 "  --json FILE        write the corolab.trace/1 JSON to FILE ('-' = stdout; the\n"
@@ -199,7 +200,8 @@ static void print_threads(FILE *f, json_t *threads)
 			jget(t, "involuntary_by.untraced"));
 	}
 	if (marked)
-		fprintf(f, "  * not in the command's wait4 rusage: outlived the command, or orphaned\n");
+		fprintf(f, "  * not in the command's wait4 rusage: outlived the command, orphaned, or\n"
+			   "    reaped by the kernel (the parent ignores SIGCHLD)\n");
 }
 
 /* --bpf-stats: each program's runs and run time, and their sum against the
@@ -306,13 +308,13 @@ static void print_summary(FILE *f, json_t *tr, bool per_thread)
 			jget(tr, "stints.repaired") + jget(tr, "stints.unseen"), jget(tr, "stints.repaired"),
 			jget(tr, "stints.unseen"));
 	if (json_is_object(json_object_get(tr, "outside_wait4")))
-		fprintf(f, "  (%llu %s outlived the command or %s orphaned: wait4's rusage does not\n"
-			   "   hold %s; %llu voluntary, %llu involuntary switches and %llu faults are\n"
-			   "   left out of this comparison, not out of the totals below)\n",
+		fprintf(f, "  (%llu %s never reach%s the command's wait4 rusage (outlived it, orphaned, or\n"
+			   "   reaped by the kernel for a parent that ignores SIGCHLD): %llu voluntary,\n"
+			   "   %llu involuntary switches and %llu faults left out of this comparison,\n"
+			   "   not out of the totals below)\n",
 			jget(tr, "outside_wait4.processes"),
 			jget(tr, "outside_wait4.processes") == 1 ? "process" : "processes",
-			jget(tr, "outside_wait4.processes") == 1 ? "was" : "were",
-			jget(tr, "outside_wait4.processes") == 1 ? "it" : "them", jget(tr, "outside_wait4.voluntary"),
+			jget(tr, "outside_wait4.processes") == 1 ? "es" : "", jget(tr, "outside_wait4.voluntary"),
 			jget(tr, "outside_wait4.involuntary"), jget(tr, "outside_wait4.page_faults"));
 	if (json_is_string(json_object_get(json_object_get(rec, "voluntary"), "basis")))
 		fprintf(f, "  (-p: run-queue time of the threads that exited while traced, the kernel's\n"

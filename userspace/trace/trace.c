@@ -500,10 +500,12 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
 /* What a command's wait4 rusage cannot hold: the kernel adds a process's
  * figures to its parent's when the parent reaps it, so they reach the
  * command only along a chain of traced parents that reaped their children.
- * A process still running at collection (it outlived the command) or
+ * A process still running at collection (it outlived the command),
  * re-parented out of the tree before it exited (orphaned: init or a
- * subreaper reaps it) is counted by BPF and not by rusage, and so are its
- * descendants.  Those are left out of both sides of the comparison. */
+ * subreaper reaps it) or reaped by the kernel itself (its parent ignores
+ * SIGCHLD: schedtrace.bpf.c records no parent then) is counted by BPF and not
+ * by rusage, and so are its descendants.  Those are left out of both sides
+ * of the comparison. */
 struct outside {
 	unsigned long long processes, voluntary, involuntary, page_faults;
 };
@@ -756,7 +758,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		json_object_set_new(root, "outside_wait4", json_pack("{s:o,s:o,s:o,s:o,s:s}",
 			"processes", json_u64(out.processes), "voluntary", json_u64(out.voluntary),
 			"involuntary", json_u64(out.involuntary), "page_faults", json_u64(out.page_faults),
-			"note", "outlived the command or orphaned: not in its wait4 rusage, "
+			"note", "outlived the command, orphaned or reaped by the kernel: not in its wait4 rusage, "
 				"left out of the reconciliation (threads[].outside_wait4)"));
 	free(row_out);
 	json_object_set_new(rec, "voluntary", sight ? reconcile_abs(sv, (long)kv, 0, TRACE_VOLINV_TOL, NULL) :
