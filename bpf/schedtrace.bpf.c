@@ -736,8 +736,10 @@ static __always_inline int on_task_rename(struct task_struct *p, const char *new
 }
 
 /* Will the kernel reap process p without a wait4 (exit_notify ->
- * do_notify_parent)?  It does when the parent ignores SIGCHLD or set
- * SA_NOCLDWAIT, and then adds p's counts to nobody's rusage. */
+ * do_notify_parent)?  It does when p is not ptraced, exits with SIGCHLD (a
+ * clone() with another exit signal, or none, is still waited for: ASan's
+ * LeakSanitizer helper is one) and its parent ignores SIGCHLD or set
+ * SA_NOCLDWAIT; then p's counts reach nobody's rusage. */
 #define SCHEDTRACE_SIGCHLD	17
 #define SCHEDTRACE_SIG_IGN	1
 #define SCHEDTRACE_SA_NOCLDWAIT	2
@@ -746,7 +748,7 @@ static __always_inline bool parent_autoreaps(struct task_struct *p)
 	struct sighand_struct *sh = BPF_CORE_READ(p, real_parent, sighand);
 	unsigned long handler = 0, flags = 0;
 
-	if (!sh)
+	if (!sh || BPF_CORE_READ(p, exit_signal) != SCHEDTRACE_SIGCHLD || BPF_CORE_READ(p, ptrace))
 		return false;
 	bpf_core_read(&handler, sizeof(handler), &sh->action[SCHEDTRACE_SIGCHLD - 1].sa.sa_handler);
 	bpf_core_read(&flags, sizeof(flags), &sh->action[SCHEDTRACE_SIGCHLD - 1].sa.sa_flags);
