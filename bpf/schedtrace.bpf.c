@@ -341,8 +341,18 @@ static __always_inline void runq_record(struct schedtrace_totals *g, struct sche
 		t->runq_max_ns = delta;
 }
 
+/* Is the stint open on CPU slot c the one of task (tid)?  By tid first (the
+ * hot path), else by the task's address: a thread other than the leader
+ * that execs takes the leader's pid in de_thread(), in the middle of its
+ * stint, and may sleep or exit before anything else sees it (its stint's
+ * syscalls and faults were lost: 61 of a multithreaded program's 203). */
+static __always_inline bool stint_owned(const struct cpu_counts *c, u32 tid, const struct task_struct *task)
+{
+	return c->in_tid == tid || (c->in_tid && c->in_task == (u64)task);
+}
+
 /* Thread t leaves this CPU (or exits on it), run_delay now rd: close the
- * stint that its switch-in opened here (c->in_tid == its tid), or that its
+ * stint that its switch-in opened here (stint_owned), or that its
  * first fault or syscall opened when the switch-in went unseen (faults.bpf.c).
  * The CPU's event counts since then are its own (cpucounts.h), and the
  * run-queue wait that ended at that switch-in is recorded now, when t's
@@ -502,11 +512,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 			clk = task_rq_clock(prev, btf);
 			if (arrived && clk > arrived)
 				t->oncpu_ns += clk - arrived;
-			/* Same thread, or the same task under a new pid: a
-			 * non-leader exec took the leader's in de_thread()
-			 * before sched_process_exec could say so (on_exec),
-			 * and the task slept in between (loading the binary). */
-			if (c && (c->in_tid == prev_tid || (c->in_tid && c->in_task == (u64)prev))) {
+			if (c && stint_owned(c, prev_tid, prev)) {
 				stint_close(t, c, RD(btf, prev, sched_info.run_delay));
 			} else if (!t->exited) {
 				/* No stint open: a switch-in unseen and no
@@ -785,7 +791,7 @@ static __always_inline int on_exit(struct task_struct *p, const bool btf)
 	{
 		struct cpu_counts *c = cpu_counts_get();
 
-		if (c && c->in_tid == tid)
+		if (c && stint_owned(c, tid, p))
 			stint_close(t, c, t->run_delay_ns);
 	}
 	if (btf && !t->exited) {
@@ -865,13 +871,10 @@ int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_str
 	return on_fork(parent, child, false);
 }
 
-/* exec: the new name may be excluded (on_rename).  And a thread other than
- * the leader that execs takes the leader's pid in de_thread(): p is current
- * here, and the stint open on this CPU was noted under its old tid, which
- * its switch-out would no longer match (the stint's syscalls and faults
- * were lost: 61 of a multithreaded program's 203).  Carry it over. */
-static __always_inline int on_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm,
-				   const bool btf)
+/* exec: count its argument pages, and the new name may be excluded
+ * (on_rename).  A non-leader exec's change of pid needs nothing here: the
+ * stint it is in is matched by task address (stint_owned). */
+static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm, const bool btf)
 {
 	u32 tid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
 	struct schedtrace_thread *t;
@@ -879,12 +882,6 @@ static __always_inline int on_exec(struct task_struct *p, pid_t old_pid, struct 
 
 	if (targ_hooks_only || !tgid_traced(tgid))
 		return 0;
-	if ((u32)old_pid != tid) {
-		struct cpu_counts *c = cpu_counts_get();
-
-		if (c && c->in_tid == (u32)old_pid)
-			c->in_tid = tid;
-	}
 	/* The argument area: copy_strings() filled it from the top of the
 	 * stack VMA down to mm->arg_start (setup_arg_pages moved both by the
 	 * same page-aligned shift), faulting each page in once through
@@ -902,13 +899,13 @@ static __always_inline int on_exec(struct task_struct *p, pid_t old_pid, struct 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid, bprm, true);
+	return on_exec(p, bprm, true);
 }
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(sched_process_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p, old_pid, bprm, false);
+	return on_exec(p, bprm, false);
 }
 
 SEC("tp_btf/task_rename")

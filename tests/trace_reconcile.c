@@ -306,6 +306,17 @@ static void show(const char *mode, json_t *t)
 	free(by);
 }
 
+/* trace() of a child that must exit 0, shown in the log. */
+static json_t *trace_ok(const char *corolab, const char *mode)
+{
+	int rc;
+	json_t *t = trace(corolab, mode, &rc);
+
+	show(mode, t);
+	T_ASSERT(rc == 0, "%s: exit %d", mode, rc);
+	return t;
+}
+
 /* totals.involuntary_by.WHO; and the three parts must add up to the
  * involuntary switches (a failed check there reads as -1). */
 static long long preempted_by(json_t *t, const char *who)
@@ -397,9 +408,7 @@ int main(int argc, char **argv)
 	/* 200 execs of /bin/true by posix_spawn: ~50 faults each, one of them
 	 * exec's argument page, which no exception reports (it was a diff of
 	 * -201 against a 2% tolerance of ~200).  Counted at exec now. */
-	t = trace(corolab, "spawns", &rc);
-	show("spawns", t);
-	T_ASSERT(rc == 0, "spawns: exit %d", rc);
+	t = trace_ok(corolab, "spawns");
 	T_ASSERT(jint(t, "totals", "page_faults", "exec_args") >= 200, "spawns: %lld exec argument pages",
 		 jint(t, "totals", "page_faults", "exec_args"));
 	T_ASSERT(ok(t, "page_faults"), "spawns: faults do not reconcile within 2%%");
@@ -409,9 +418,7 @@ int main(int argc, char **argv)
 
 	/* Children of a parent that ignores SIGCHLD: their ~3000 faults were in
 	 * BPF's count and never in rusage (4427 vs 116 for 20 of them). */
-	t = trace(corolab, "ignchld", &rc);
-	show("ignchld", t);
-	T_ASSERT(rc == 0, "ignchld: exit %d", rc);
+	t = trace_ok(corolab, "ignchld");
 	/* Exactly the 10 children: under ASan, LeakSanitizer's helper process
 	 * (a clone with no exit signal, so waited for, not autoreaped) is not. */
 	T_ASSERT(jint(t, "outside_wait4", "processes", NULL) == 10, "ignchld: %lld processes outside wait4",
@@ -424,9 +431,7 @@ int main(int argc, char **argv)
 
 	/* Its faults after the exec were charged to a tid the thread no
 	 * longer had, and lost: 142 vs 203 with a shell as the new image. */
-	t = trace(corolab, "dethread", &rc);
-	show("dethread", t);
-	T_ASSERT(rc == 0, "dethread: exit %d", rc);
+	t = trace_ok(corolab, "dethread");
 	T_ASSERT(jint(t, "totals", "page_faults", "user") + jint(t, "totals", "page_faults", "kernel") >= P_PAGES,
 		 "dethread: fewer faults than pages touched");
 	T_ASSERT(ok(t, "page_faults"), "dethread: faults do not reconcile within 2%%");

@@ -506,6 +506,13 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
  * SIGCHLD: schedtrace.bpf.c records no parent then) is counted by BPF and not
  * by rusage, and so are its descendants.  Those are left out of both sides
  * of the comparison. */
+/* A thread's page faults: exceptions from user and kernel mode, and the
+ * exec argument pages no exception reports (schedtrace.h). */
+static unsigned long long row_faults(const struct trace_thread *r)
+{
+	return r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args;
+}
+
 struct outside {
 	unsigned long long processes, voluntary, involuntary, page_faults;
 };
@@ -584,7 +591,7 @@ static int outside_wait4(const struct trace_threads *rows, unsigned int cmd, str
 		out->processes += r->tid == r->tgid;
 		out->voluntary += r->s.voluntary;
 		out->involuntary += r->s.involuntary;
-		out->page_faults += r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args;
+		out->page_faults += row_faults(r);
 	}
 	free(v);
 	return 0;
@@ -609,9 +616,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 
 	/* Command mode: which rows never reach its wait4 (outside_wait4). */
 	memset(&out, 0, sizeof(out));
-	row_out = calloc(rows->n + 1, sizeof(*row_out));
-	if (row_out && run->ru && !na && (outside_wait4(rows, (unsigned int)run->pid, &out, row_out) ||
-					  !out.processes))
+	row_out = run->ru && !na ? calloc(rows->n + 1, sizeof(*row_out)) : NULL;
+	if (row_out && (outside_wait4(rows, (unsigned int)run->pid, &out, row_out) || !out.processes))
 		memset(&out, 0, sizeof(out));
 	threads = json_array();
 	for (size_t i = 0; i < rows->n; i++) {
@@ -656,7 +662,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 			      "tid", (int)r->tid, "tgid", (int)r->tgid, "comm", json_comm(r->comm),
 			      "voluntary", json_u64(r->s.voluntary),
 			      "involuntary", json_u64(r->s.involuntary),
-			      "page_faults", json_u64(r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args),
+			      "page_faults", json_u64(row_faults(r)),
 			      "page_faults_user", json_u64(r->s.faults_user),
 			      "page_faults_kernel", json_u64(r->s.faults_kernel),
 			      "runq_count", json_u64(r->s.runq_count),
