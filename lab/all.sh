@@ -67,10 +67,13 @@ on_signal() {
 	# they ignore SIGINT (bash rule); stop them with SIGTERM and tell them
 	# which signal the user actually sent.
 	echo "$1" >"$RESULTS_DIR/.signal"
-	if [ -n "$child" ]; then
-		kill -TERM "$child" 2>/dev/null || true
-		wait "$child" 2>/dev/null || true
-	fi
+	# Every job, not only $child: the signal may land between `&` and
+	# `child=$!` (see lab_kill_jobs).
+	local p
+	for p in $child $(jobs -p); do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	grep -q '^interrupted' "$RESULTS_DIR/PARTIAL" 2>/dev/null ||
 		echo "interrupted by SIG$1 during ${current:-all} at $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$RESULTS_DIR/PARTIAL"
 	rm -f "$RESULTS_DIR/.signal" "$RESULTS_DIR"/.env.json.*	# env.json cut short

@@ -210,6 +210,17 @@ lab_kill_tree() { # lab_kill_tree PID — the child's whole session
 	wait "$pid" 2>/dev/null || true
 }
 
+# lab_kill_jobs: every background job of this shell but the server (which
+# lab_server_stop stops last).  LAB_CHILD alone is not enough: a signal that
+# lands between `cmd &` and `LAB_CHILD=$!` runs the trap with LAB_CHILD still
+# empty, and the run just started was left behind (CI caught one).
+lab_kill_jobs() {
+	local p
+	for p in ${LAB_CHILD:-} $(jobs -p); do
+		[ "$p" = "${LAB_SERVER:-}" ] || lab_kill_tree "$p"
+	done
+}
+
 lab_on_signal() {
 	local sig=$1
 	trap '' INT TERM
@@ -218,7 +229,7 @@ lab_on_signal() {
 		sig=$(cat "$RESULTS_DIR/.signal")
 	fi
 	lab_log "$LAB_NAME: interrupted by SIG$sig, stopping children"
-	lab_kill_tree "$LAB_CHILD"
+	lab_kill_jobs
 	[ ${#LAB_TEMPS[@]} -eq 0 ] || rm -f "${LAB_TEMPS[@]}"
 	lab_server_stop
 	if [ -n "${RESULTS_DIR:-}" ] && [ -d "$RESULTS_DIR" ]; then
