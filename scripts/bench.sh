@@ -3,9 +3,8 @@
 # make bench: the figures the issues name, measured on this machine in one run.
 # Each benchmark is a function bench_<name>; they print
 #   bench: <name> <value> (goal <goal>) ok|BELOW GOAL
-# (the tracer's lines, from scripts/bench-trace.sh, may also read NOT JUDGED
-# when the machine's speed moved during the run) and the script exits 1 if
-# any figure is below its goal or not judged.
+# (the tracer's lines come from scripts/bench-trace.sh) and the script exits
+# 1 if any figure is below its goal.
 # Usage: scripts/bench.sh [NAME...]   (default: every benchmark)
 # Env:   COROLAB=build/corolab  BENCH_DURATION=5 (seconds per wrk run)
 set -u
