@@ -329,7 +329,7 @@ static int run_coroutines(struct http_ctx *c, long tasks, long workers, struct e
 	r->has_coro = true;
 	r->os_threads = c->peak_threads > 1 ? (int)c->peak_threads : 1;
 	for (long i = 0; i < tasks; i++) {
-		if (c->results[i].klass == HTTP_OK && i < c->next)
+		if (i < c->next && c->results[i].klass == HTTP_OK)
 			r->ok++;
 		else
 			r->failed++;
