@@ -23,7 +23,8 @@ fi
 
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	# Every job too: a signal between `cmd &` and PIDS+=($!) (see lab_kill_jobs).
+	for p in "${PIDS[@]}" $(jobs -p); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
