@@ -63,8 +63,13 @@ done
 # A machine whose speed changed: the same cpu work took twice the CPU time
 # sequentially (cpu_user_s 0.03 + 0.01 against 0.01 + 0.01 in every other
 # mode).  The cpu verdicts become "not measured" naming both runs.
+# The Environment section says so when `doctor --speed` found the CPUs
+# themselves at different speeds (pinned to each in turn).
+grep -q 'The CPUs ran at different speeds' "$md" && fail "different CPU speeds claimed without figures"
 cp -r "$tmp/r" "$tmp/speed"
 sed -i 's/"cpu_user_s": 0.01/"cpu_user_s": 0.03/' "$tmp/speed/03-cpu-vs-io/cpu-sequential.r"*.json
+sed -i '1a "cpu_speed": "0.383 ns per cpu-loop iteration (median of 100 slices), slowest tenth +2%, slowest +9%; per CPU cpu0 0.440, cpu1 0.383 ns (slowest +15%)",' \
+	"$tmp/speed/env.json"
 "$C" report --no-charts "$tmp/speed" >/dev/null 2>&1 || fail "speed report failed"
 for c in C7 C8 C13 C14 C15; do
 	grep -qE "^\| $c \|.*\*\*not measured\*\* \| the machine's speed changed during the experiment: the same CPU work took 0.04 s of CPU in cpu sequential" \
@@ -74,6 +79,8 @@ for c in C2 C5 C9 C10; do
 	[ "$(verdict "$c")" = "$(grep -E "^\| $c \|" "$tmp/speed/report.md" | sed -E 's/.*\*\*([a-z ]+)\*\*.*/\1/')" ] ||
 		fail "$c changed with the cpu runs' speed"
 done
+grep -q 'The CPUs ran at different speeds (the slowest 15% slower' "$tmp/speed/report.md" ||
+	fail "per-CPU speeds not noted: $(grep -F 'CPU speed' "$tmp/speed/report.md")"
 
 # C4 judged on every round, not the median alone: the fixture's creation
 # costs are two orders of magnitude apart in both rounds (supported); with

@@ -563,11 +563,26 @@ static void cpu_model(char *out, size_t len)
 	fclose(f);
 }
 
+/* Above this, the Environment section says the CPUs differ (percent). */
+#define PERCPU_SPREAD_NOTE 10
+
+/* The per-CPU spread a `corolab doctor --speed` line reports ("; per CPU
+ * cpu0 0.440, cpu1 0.383 ns (slowest +15%)"), in percent; -1 if none. */
+static int percpu_spread(const char *speed)
+{
+	const char *p = speed ? strstr(speed, "; per CPU") : NULL;
+	int pct;
+
+	p = p ? strstr(p, "(slowest +") : NULL;
+	return p && sscanf(p, "(slowest +%d%%)", &pct) == 1 ? pct : -1;
+}
+
 /* The environment: RESULTS_DIR/env.json (written by the lab at run time)
  * wins; figures it lacks are read now and marked "(at report time)". */
 static void write_env(const struct rset *s, FILE *md)
 {
 	char path[PATH_MAX + 32], buf[512];
+	int percpu = -1;
 	json_t *env;
 	struct utsname u;
 	static const struct {
@@ -644,6 +659,9 @@ static void write_env(const struct rset *s, FILE *md)
 
 		fprintf(md, "| CPU speed at start | %s |\n", at[0] && *at[0] ? at[0] : "not recorded");
 		fprintf(md, "| CPU speed at end | %s |\n", at[1] && *at[1] ? at[1] : "not recorded");
+		for (int i = 0; i < 2; i++)
+			if (percpu_spread(at[i]) > percpu)
+				percpu = percpu_spread(at[i]);
 	}
 	/* What waking an idle CPU costs: the HTTP figures on loopback include it. */
 	ENV_ROW("idle CPUs", "idle_cpus", cpu_idle_describe(buf, sizeof(buf)));
@@ -660,6 +678,12 @@ static void write_env(const struct rset *s, FILE *md)
 #undef ENV_ROW
 	json_decref(env);
 	fputc('\n', md);
+	if (percpu > PERCPU_SPREAD_NOTE)
+		fprintf(md, "The CPUs ran at different speeds (the slowest %d%% slower than the fastest, "
+			    "`corolab doctor --speed` pinned to each): a single-threaded run takes the "
+			    "speed of the CPU it lands on, so its wall time moves from run to run.  The "
+			    "claims ledger withholds the speed-ups (\"not measured\") when that shows "
+			    "in the cpu experiment.\n\n", percpu);
 }
 
 static void write_commands(const struct rset *s, FILE *md)
