@@ -659,9 +659,12 @@ static void write_env(const struct rset *s, FILE *md)
 
 		fprintf(md, "| CPU speed at start | %s |\n", at[0] && *at[0] ? at[0] : "not recorded");
 		fprintf(md, "| CPU speed at end | %s |\n", at[1] && *at[1] ? at[1] : "not recorded");
-		for (int i = 0; i < 2; i++)
-			if (percpu_spread(at[i]) > percpu)
-				percpu = percpu_spread(at[i]);
+		for (int i = 0; i < 2; i++) {
+			int pct = percpu_spread(at[i]);
+
+			if (pct > percpu)
+				percpu = pct;
+		}
 	}
 	/* What waking an idle CPU costs: the HTTP figures on loopback include it. */
 	ENV_ROW("idle CPUs", "idle_cpus", cpu_idle_describe(buf, sizeof(buf)));

@@ -224,7 +224,8 @@ static double speed_slices(double *ns, int n)
  * "; per CPU cpu0 0.440, cpu1 0.383 ns (slowest +15%)".  A VM's CPUs need
  * not run at one speed (a vCPU whose host core is shared runs slower), and
  * then a single-threaded run takes the speed of the CPU it lands on: on
- * the 2026-12-06 host cpu0 ran 15-43% slower than cpu1 for hours.  Returns
+ * the 2026-12-06 host cpu0 ran 15% slower than cpu1, and as fast an hour
+ * later (notes/methodology.md).  Returns
  * the slowest CPU's median over the fastest's (0: fewer than two CPUs). */
 static double speed_per_cpu(char *b, size_t len)
 {
