@@ -138,9 +138,7 @@ if [ "$QUICK" -eq 0 ]; then
 	printf 'PYTHON=%s %s\n' "$(lab_quote "$PYTHON")" "$(lab_quote "${orig[@]}" "$EXP_DIR/original")" >>"$RESULTS_DIR/commands.txt"
 	rc=0
 	PYTHON=$PYTHON setsid "${orig[@]}" "$EXP_DIR/original" >"$EXP_DIR/original.log" 2>&1 </dev/null &
-	LAB_CHILD=$!
-	wait "$LAB_CHILD" || rc=$?
-	LAB_CHILD=
+	wait "$!" || rc=$?
 	case $rc in
 	0) echo "done" >&2 ;;
 	77) echo "skipped: $(tail -n1 "$EXP_DIR/original.log")" >&2

@@ -56,7 +56,6 @@ if [ -z "$REPEAT" ]; then
 fi
 case $REPEAT in ''|*[!0-9]*|0) echo "all: --repeat wants a positive integer" >&2; exit 2 ;; esac
 unset RESULTS_DIR
-child=
 on_signal() {
 	trap '' INT TERM
 	if [ -z "${RESULTS_DIR:-}" ] || [ ! -d "$RESULTS_DIR" ]; then
@@ -67,10 +66,9 @@ on_signal() {
 	# they ignore SIGINT (bash rule); stop them with SIGTERM and tell them
 	# which signal the user actually sent.
 	echo "$1" >"$RESULTS_DIR/.signal"
-	# Every job, not only $child: the signal may land between `&` and
-	# `child=$!` (see lab_kill_jobs).
+	# Every job (see lab_kill_jobs).
 	local p
-	for p in $child $(jobs -p); do
+	for p in $(jobs -p); do
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -96,9 +94,7 @@ for exp in 01-http 02-lifecycle 03-cpu-vs-io 04-memory 05-switch-cost 06-python;
 	current=$exp
 	rc=0
 	"$LAB_ROOT/lab/$exp.sh" "${args[@]}" &
-	child=$!
-	wait "$child" || rc=$?
-	child=
+	wait "$!" || rc=$?
 	[ "$rc" -eq 0 ] || failed+=("$exp")
 done
 current=report

@@ -33,7 +33,6 @@ REPEAT=
 LAB_FAILURES=0
 LAB_STEP=0
 LAB_STEPS=0
-LAB_CHILD=
 LAB_TEMPS=()	# files the running child writes that only a finished run keeps
 LAB_SERVER=
 LAB_OWNS_RESULTS=0
@@ -211,12 +210,13 @@ lab_kill_tree() { # lab_kill_tree PID — the child's whole session
 }
 
 # lab_kill_jobs: every background job of this shell but the server (which
-# lab_server_stop stops last).  LAB_CHILD alone is not enough: a signal that
-# lands between `cmd &` and `LAB_CHILD=$!` runs the trap with LAB_CHILD still
-# empty, and the run just started was left behind (CI caught one).
+# lab_server_stop stops last), from `jobs -p` rather than a variable set
+# from $!: a signal that lands between `cmd &` and that assignment runs the
+# trap with the variable still empty, and the run just started was left
+# behind (CI caught one).
 lab_kill_jobs() {
 	local p
-	for p in ${LAB_CHILD:-} $(jobs -p); do
+	for p in $(jobs -p); do
 		[ "$p" = "${LAB_SERVER:-}" ] || lab_kill_tree "$p"
 	done
 }
@@ -294,9 +294,7 @@ lab_exec() {
 	shift
 	printf '%s\n' "$(lab_quote "$@")" >>"$RESULTS_DIR/commands.txt"
 	setsid "$@" >"$log" 2>&1 </dev/null &
-	LAB_CHILD=$!
-	wait "$LAB_CHILD" || rc=$?
-	LAB_CHILD=
+	wait "$!" || rc=$?
 	return "$rc"
 }
 
