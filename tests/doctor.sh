@@ -15,6 +15,16 @@ for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU
 done
 echo "$out" | grep -qE '^(ok|warn) +CPU speed +[0-9.]+ ns per cpu-loop iteration' ||
 	fail "CPU speed line: $(echo "$out" | grep 'CPU speed')"
+# With two CPUs or more: each CPU timed pinned, one figure per allowed CPU,
+# and the affinity given back afterwards (the line is one call's work).
+ncpu=$(nproc)
+if [ "$ncpu" -ge 2 ]; then
+	sp=$("$COROLAB" doctor --speed)
+	n=$(echo "$sp" | sed -n 's/.*; per CPU \(.*\) ns (slowest +[0-9]*%)$/\1/p' | tr ',' '\n' | grep -cE '^ ?cpu[0-9]+ [0-9.]+$')
+	[ "$n" -eq "$ncpu" ] || [ "$n" -eq 16 ] || fail "doctor --speed per CPU ($ncpu CPUs): $sp"
+	one=$(taskset -c 0 "$COROLAB" doctor --speed)
+	echo "$one" | grep -q '; per CPU' && fail "doctor --speed pinned to one CPU still times several: $one"
+fi
 # --idle: the same description alone on one line (the lab's env.json).
 idle=$("$COROLAB" doctor --idle)
 [ "$(echo "$idle" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "idle CPUs              $idle" ||
