@@ -143,7 +143,7 @@ for ((t = 0; t < trials && SECONDS < budget; t++)); do
 		echo "ok   trial $t: '${c:0:60}' SIG$sig ${delay}s $([ $to_group -eq 1 ] && echo group || echo leader) -> exit $rc, $state"
 	fi
 done
-echo "$n trials; outcomes: $(echo "$outcomes" | tr ' ' '\n' | sort | uniq -c | tr '\n' ' ')"
+echo "$n trials; outcomes: $(echo "$outcomes" | tr ' ' '\n' | grep . | sort | uniq -c | tr '\n' ' ')"
 [ $fail -eq 0 ] || exit 1
 [ $root -eq 1 ] || { echo "skip: trace and lab trials need root and bpftool (run trials passed)"; exit 77; }
 exit 0
