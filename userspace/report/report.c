@@ -563,7 +563,8 @@ static void cpu_model(char *out, size_t len)
 	fclose(f);
 }
 
-/* Above this, the Environment section says the CPUs differ (percent). */
+/* Above this, the Environment section says the CPUs differ (percent; the
+ * line `corolab doctor` warns at, SPEED_SPREAD_WARN in doctor.c). */
 #define PERCPU_SPREAD_NOTE 10
 
 /* The per-CPU spread a `corolab doctor --speed` line reports ("; per CPU

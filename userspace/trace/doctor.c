@@ -225,8 +225,8 @@ static double speed_slices(double *ns, int n)
  * not run at one speed (a vCPU whose host core is shared runs slower), and
  * then a single-threaded run takes the speed of the CPU it lands on: on
  * the 2026-12-06 host cpu0 ran 15% slower than cpu1, and as fast an hour
- * later (notes/methodology.md).  Returns
- * the slowest CPU's median over the fastest's (0: fewer than two CPUs). */
+ * later (notes/methodology.md).  Returns the slowest CPU's median over the
+ * fastest's (0: fewer than two CPUs). */
 static double speed_per_cpu(char *b, size_t len)
 {
 	double ns[SPEED_CPU_SLICES], fast = 0, slow = 0;

@@ -231,9 +231,8 @@ static void read_comm(struct trace_thread *row)
 }
 
 /* A comm as a JSON string: the kernel allows any byte but NUL, jansson
- * only UTF-8, and a string it refuses would lose the whole thread record.
- * Valid UTF-8 sequences stay; control bytes and broken sequences become
- * '?'. */
+ * only UTF-8, and a string it refuses would lose the whole thread record
+ * (json_text: broken sequences and control bytes become '?'). */
 static json_t *json_comm(const char *comm)
 {
 	return json_text(comm, SCHEDTRACE_COMM_LEN - 1);
@@ -497,6 +496,13 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
 			 "untraced", json_u64(rest), "untraced_top", top, "unattributed", json_u64(lost));
 }
 
+/* A thread's page faults: exceptions from user and kernel mode, and the
+ * exec argument pages no exception reports (schedtrace.h). */
+static unsigned long long row_faults(const struct trace_thread *r)
+{
+	return r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args;
+}
+
 /* What a command's wait4 rusage cannot hold: the kernel adds a process's
  * figures to its parent's when the parent reaps it, so they reach the
  * command only along a chain of traced parents that reaped their children.
@@ -506,13 +512,6 @@ static json_t *involuntary_by_total(const struct trace_threads *rows, const stru
  * SIGCHLD: schedtrace.bpf.c records no parent then) is counted by BPF and not
  * by rusage, and so are its descendants.  Those are left out of both sides
  * of the comparison. */
-/* A thread's page faults: exceptions from user and kernel mode, and the
- * exec argument pages no exception reports (schedtrace.h). */
-static unsigned long long row_faults(const struct trace_thread *r)
-{
-	return r->s.faults_user + r->s.faults_kernel + r->s.faults_exec_args;
-}
-
 struct outside {
 	unsigned long long processes, voluntary, involuntary, page_faults;
 };

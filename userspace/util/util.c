@@ -237,7 +237,6 @@ json_t *json_text(const char *s, size_t n)
 		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
 			     (c & 0xf8) == 0xf0 ? 4 : 0;
 		bool ok = len && i + len <= n && (len > 1 || (c >= 0x20 && c != 0x7f));
-
 		uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
 
 		for (size_t k = 1; ok && k < len; k++) {
