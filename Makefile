@@ -54,8 +54,12 @@ LIB_OBJS := $(filter-out $(OUT)/obj/main.c.o,$(OBJS))
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TESTS     := $(patsubst tests/%.c,$(OUT)/tests/%,$(TEST_SRCS))
 
+# Reference programs for `make bench` (bench/*.c): one file each, linked
+# with the system's libraries only, never with corolab's objects.
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(sort $(wildcard bench/*.c)))
+
 .PHONY: all test lab bench deps help clean install fuzz fuzz-bins
-all: $(OUT)/corolab $(TESTS)
+all: $(OUT)/corolab $(TESTS) $(BENCH_BINS)
 
 help:
 	@echo 'make            build $(OUT)/corolab and the test programs'
@@ -109,6 +113,11 @@ $(OUT)/corolab: $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUT)/bench/%: bench/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LDLIBS) -o $@
+
 $(OUT)/tests/%: tests/%.c $(LIB_OBJS) | $(SKELS) $(OUT)/skel-link
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -151,4 +160,4 @@ install: $(OUT)/corolab
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(TESTS:=.d) $(FUZZ_BINS:=.d) $(BPF_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TESTS:=.d) $(BENCH_BINS:=.d) $(FUZZ_BINS:=.d) $(BPF_OBJS:.o=.d)

@@ -132,6 +132,29 @@ for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$1" "$2"
 }
 
+# per_request USER_S SYS_S N: CPU microseconds per request.
+per_request() { awk -v u="$1" -v s="$2" -v n="$3" 'BEGIN{ printf "%.0f", (u + s) * 1e6 / n }'; }
+
+# ref_client OUT BIN ARGS...: run a bench/ reference client on the client's
+# CPU with every file descriptor the hard limit allows; it prints
+#   ok N failed N wall_s S ... user_s S sys_s S minflt N
+# Sets REF_WALL, REF_CPU (us per request) and REF_FLT (faults per request);
+# returns 1 (and says why) if it failed, so the caller drops the reference.
+ref_client() {
+	local out=$1 n
+	shift
+	if ! (ulimit -n "$(ulimit -Hn)" && "${CLI_PIN[@]}" "$@") >"$out" 2>&1; then
+		echo "bench: $(basename "$1") failed, its reference left out: $(head -c 300 "$out")"
+		return 1
+	fi
+	n=$(awk '{ print $2 + $4 }' "$out")
+	REF_WALL=$(awk '{ for (i = 1; i < NF; i++) if ($i == "wall_s") print $(i + 1) }' "$out")
+	REF_CPU=$(awk -v n="$n" '{ for (i = 1; i < NF; i++) { if ($i == "user_s") u = $(i + 1); if ($i == "sys_s") s = $(i + 1) } }
+		END{ printf "%.0f", (u + s) * 1e6 / n }' "$out")
+	REF_FLT=$(awk -v n="$n" '{ for (i = 1; i < NF; i++) if ($i == "minflt") f = $(i + 1) } END{ printf "%.1f", f / n }' "$out")
+	sleep 1	# the TIME_WAITs again
+}
+
 bench_serve_vs_nginx() {
 	local RATIO
 	if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
@@ -189,12 +212,26 @@ print(max(w))')
 	# 10,000 concurrent requests to /delay/1, coroutines: three runs, the
 	# median wall (this VM's speed drops for tenths of a second at a time;
 	# `corolab doctor --speed`); every run must be all ok on one thread.
+	# Each round is followed by two reference clients making the same
+	# requests to the same server (bench/*.c): http_curl_epoll, libcurl on
+	# its own (multi_socket on epoll, no coroutines), and http_floor, no
+	# libcurl at all (6 system calls a request).  They say, in the same run,
+	# what of the wall is libcurl's, what the runtime adds, and what the
+	# kernel alone needs.  They run second so that the server's first, cold
+	# 10,000 connections are the coroutine client's, as before they existed.
 	start_serve || { below=1; return; }
-	local walls=() okn=10000 thr=1 k
+	local walls=() okn=10000 thr=1 k cpu=() flt=() bin ce fl
+	local cwalls=() ccpu=() cflt=() fwalls=() fcpu=() fflt=()
+	bin=$(dirname "$COROLAB")/bench
+	ce=$bin/http_curl_epoll fl=$bin/http_floor
+	[ -x "$ce" ] || ce=
+	[ -x "$fl" ] || fl=
 	for k in 1 2 3; do
 		if "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks 10000 \
 			--url "http://127.0.0.1:$SERVE_PORT/delay/1" --json "$j" >"$TMP/http10k.txt" 2>&1; then
 			walls+=("$(json_field "$j" wall_s)")
+			cpu+=("$(per_request "$(json_field "$j" cpu_user_s)" "$(json_field "$j" cpu_sys_s)" 10000)")
+			flt+=("$(awk -v f="$(json_field "$j" minflt)" 'BEGIN{ printf "%.1f", f / 10000 }')")
 			[ "$(json_field "$j" ok)" -lt "$okn" ] && okn=$(json_field "$j" ok)
 			[ "$(json_field "$j" os_threads)" -gt "$thr" ] && thr=$(json_field "$j" os_threads)
 			sleep 1	# let the TIME_WAITs of the last run settle
@@ -204,15 +241,32 @@ print(max(w))')
 			below=1
 			return
 		fi
+		if [ -n "$ce" ] && ref_client "$TMP/ce.txt" "$ce" "http://127.0.0.1:$SERVE_PORT/delay/1" 10000; then
+			cwalls+=("$REF_WALL") ccpu+=("$REF_CPU") cflt+=("$REF_FLT")
+		else
+			ce=
+		fi
+		if [ -n "$fl" ] && ref_client "$TMP/fl.txt" "$fl" 127.0.0.1 "$SERVE_PORT" /delay/1 10000; then
+			fwalls+=("$REF_WALL") fcpu+=("$REF_CPU") fflt+=("$REF_FLT")
+		else
+			fl=
+		fi
 	done
-	echo "http_10k wall_s rounds: ${walls[*]}"
+	printf '%-44s %s\n' "http_10k client" "wall_s / CPU us per request / faults per request, each round" \
+		"corolab run http coroutines" "${walls[*]} / ${cpu[*]} / ${flt[*]}"
+	[ ${#cwalls[@]} = 3 ] && printf '%-44s %s\n' "libcurl alone (bench/http_curl_epoll)" \
+		"${cwalls[*]} / ${ccpu[*]} / ${cflt[*]}"
+	[ ${#fwalls[@]} = 3 ] && printf '%-44s %s\n' "no libcurl (bench/http_floor)" \
+		"${fwalls[*]} / ${fcpu[*]} / ${fflt[*]}"
+	[ ${#cwalls[@]} = 3 ] && info http_10k_curl_epoll_wall_s "$(median "${cwalls[@]}")"
+	[ ${#fwalls[@]} = 3 ] && info http_10k_floor_wall_s "$(median "${fwalls[@]}")"
 	verdict http_10k_ok "$okn" "10000" ge 10000
 	verdict http_10k_wall_s "$(median "${walls[@]}")" "<= 1.5 s (median of 3)" le 1.5
 	verdict http_10k_os_threads "$thr" "1" le 1
 	# Zero-delay throughput, keep-alive, 100 concurrent: coroutines vs wrk.
 	# Three interleaved rounds of each, medians (wrk is bimodal here: see
-	# bench_serve_vs_nginx).
-	local n=200000 RATIO ra=() wa=() r
+	# bench_serve_vs_nginx); libcurl alone beside them, for reference.
+	local n=200000 RATIO ra=() wa=() ca=() r
 	for r in 1 2 3; do
 		if ! "${CLI_PIN[@]}" "$COROLAB" run http --mode coroutines --tasks "$n" --workers 100 \
 			--url "http://127.0.0.1:$SERVE_PORT/" --json "$j" >"$TMP/httprps.txt" 2>&1; then
@@ -224,10 +278,20 @@ print(max(w))')
 		fi
 		ra+=("$(awk -v n="$(json_field "$j" ok)" -v w="$(json_field "$j" wall_s)" 'BEGIN{ printf "%.0f", n / w }')")
 		wa+=("$(wrk_rps "http://127.0.0.1:$SERVE_PORT/")")
+		if [ -n "$ce" ] && ref_client "$TMP/ce.txt" "$ce" "http://127.0.0.1:$SERVE_PORT/" "$n" 100; then
+			ca+=("$(awk -v n="$n" -v w="$REF_WALL" 'BEGIN{ printf "%.0f", n / w }')")
+		else
+			ce=
+		fi
 	done
 	if [ ${#ra[@]} -gt 0 ]; then
 		ratio_of_medians "client (100 conns, keep-alive)" "corolab run http coroutines" "${ra[*]}" \
 			"wrk -t1 -c100" "${wa[*]}"
+		if [ ${#ca[@]} = 3 ]; then
+			printf '%-30s %12s   %s\n' "libcurl alone (http_curl_epoll)" "$(median "${ca[@]}")" "${ca[*]}"
+			info http_curl_epoll_vs_wrk_ratio "$(awk -v a="$(median "${ca[@]}")" -v b="$(median "${wa[@]}")" \
+				'BEGIN{ if (b > 0) printf "%.3f", a / b }')"
+		fi
 		verdict http_coroutines_vs_wrk_ratio "$RATIO" "0.5x wrk" ge 0.5
 	fi
 	stop_pid "$SERVE_PID"

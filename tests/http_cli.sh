@@ -4,7 +4,8 @@
 # port and exits 0 on SIGINT; `corolab run http` at small scale in every
 # mode; a malformed --url is a usage error (exit 2); bad serve options exit 2;
 # -v reports whether wake-ups are batched (--batch-wait 0 turns it off);
-# a server out of descriptors backs off and recovers.
+# a server out of descriptors backs off and recovers; make bench's reference
+# clients (bench/) work against the server and refuse bad arguments.
 set -u
 C=${COROLAB:?set COROLAB to the corolab binary}
 tmp=$(mktemp -d)
@@ -49,7 +50,27 @@ import json, sys
 for f, n in ((sys.argv[1], 2500), (sys.argv[2], 4000)):
     r = json.load(open(f))
     assert r["ok"] == n and r["failed"] == 0 and r["os_threads"] == 1, (f, r["ok"], r["failures"])
+    # rusage's faults beside its switches: 2,500 stacks alone fault in 2,500 pages.
+    assert r["minflt"] >= 2500 and r["majflt"] >= 0, (f, r["minflt"])
 PY
+
+# make bench's reference clients (bench/*.c) against the same server: libcurl
+# alone on epoll, one-shot and keep-alive, and the client without libcurl.
+# Every request ok, the one line of figures, and exit 2 for bad arguments.
+B=$(dirname "$C")/bench
+[ -x "$B/http_curl_epoll" ] && [ -x "$B/http_floor" ] || fail "bench/ clients not built in $B"
+for args in "$B/http_curl_epoll http://127.0.0.1:$port/delay/0.1 1500" \
+	"$B/http_curl_epoll http://127.0.0.1:$port/get 3000 50" \
+	"$B/http_floor 127.0.0.1 $port /delay/0.1 1500"; do
+	# shellcheck disable=SC2086 # one word per argument
+	out=$($args 2>&1) || fail "$args: $out"
+	n=${args##* }; [ "$n" = 50 ] && n=3000
+	echo "$out" | grep -qE "^ok $n failed 0 wall_s [0-9.]+ .*user_s [0-9.]+ sys_s [0-9.]+ minflt [0-9]+$" ||
+		fail "$args printed: $out"
+done
+"$B/http_floor" 127.0.0.1 "$port" /status/503 3 >/dev/null 2>&1 && fail "http_floor: a 503 counted as ok"
+"$B/http_curl_epoll" "ftp://127.0.0.1:$port/" 3 >/dev/null 2>&1; [ $? = 2 ] || fail "http_curl_epoll: bad URL not exit 2"
+"$B/http_floor" 127.0.0.1 "$port" /x many >/dev/null 2>&1; [ $? = 2 ] || fail "http_floor: bad count not exit 2"
 
 kill -INT "$pid"
 wait "$pid"

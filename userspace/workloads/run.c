@@ -252,6 +252,9 @@ static json_t *run_mode(const struct workload *w, const struct run_opts *base,
 							 json_number_value(json_object_get(out, "children_cpu_sys_s"))));
 	json_object_set_new(out, "nvcsw", json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw));
 	json_object_set_new(out, "nivcsw", json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw));
+	/* This process's own, like the switches (a pool's workers are not in it). */
+	json_object_set_new(out, "minflt", json_integer(ru1.ru_minflt - ru0.ru_minflt));
+	json_object_set_new(out, "majflt", json_integer(ru1.ru_majflt - ru0.ru_majflt));
 	params = json_object_get(out, "params");
 	if (!params) {
 		params = json_object();
