@@ -134,8 +134,10 @@ static CURL *easy_new(const char *url, long timeout_ms, struct curl_slist *close
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "corolab/1");
+	/* A handle's first transfer opens its own connection, as the workload's
+	 * do (userspace/http/workload_http.c): W handles, W connections. */
+	rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	if (!workers) {
-		rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		rc |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, close_hdr);
 	}
@@ -164,7 +166,9 @@ static void drain(struct multi *mu)
 		else
 			failed++;
 		curl_multi_remove_handle(mu->m, e);
-		if (workers && started < n_total && curl_multi_add_handle(mu->m, e) == CURLM_OK)
+		if (workers && started < n_total &&
+		    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 0L) == CURLE_OK &&
+		    curl_multi_add_handle(mu->m, e) == CURLM_OK)
 			started++;
 		else
 			curl_easy_cleanup(e);
