@@ -32,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 #define MULTI_SPAN 1024		/* concurrent transfers per multi handle */
 #define START_BATCH 64		/* transfers added between two looks at the events */
@@ -56,14 +56,6 @@ struct sock {
 static int ep = -1;
 static struct sock *dead;
 static long n_total, workers, started, ok, failed, body_bytes;
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
 {
@@ -106,7 +98,7 @@ static int on_timer(CURLM *m, long ms, void *userp)
 	struct multi *mu = userp;
 
 	(void)m;
-	mu->deadline = ms < 0 ? -1 : now_s() + ms / 1e3;
+	mu->deadline = ms < 0 ? -1 : bench_now_s() + ms / 1e3;
 	return 0;
 }
 
@@ -175,18 +167,6 @@ static void drain(struct multi *mu)
 	}
 }
 
-static long parse_long(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
-}
-
 static int usage(void)
 {
 	fprintf(stderr,
@@ -201,7 +181,6 @@ int main(int argc, char **argv)
 {
 	struct curl_slist *close_hdr = NULL;
 	struct multi *multis = NULL;
-	struct rusage ru;
 	long timeout = 30, nm, i, first;
 	double t0, progress;
 	long done_before = 0;
@@ -209,11 +188,11 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || argc > 5)
 		return usage();
-	n_total = parse_long(argv[2], 1, 1000000);
+	n_total = bench_parse_long(argv[2], 1, 1000000);
 	if (argc > 3)
-		workers = parse_long(argv[3], 0, 100000);
+		workers = bench_parse_long(argv[3], 0, 100000);
 	if (argc > 4)
-		timeout = parse_long(argv[4], 1, 3600);
+		timeout = bench_parse_long(argv[4], 1, 3600);
 	if (n_total < 0 || workers < 0 || timeout < 0 || strncmp(argv[1], "http://", 7)) {
 		fprintf(stderr, "http_curl_epoll: bad argument (an http:// URL, a count, a number of workers)\n");
 		return usage();
@@ -246,10 +225,10 @@ int main(int argc, char **argv)
 		curl_multi_setopt(mu->m, CURLMOPT_TIMERDATA, mu);
 		curl_multi_setopt(mu->m, CURLMOPT_MAXCONNECTS, 100000L);
 	}
-	t0 = progress = now_s();
+	t0 = progress = bench_now_s();
 	while (ok + failed < n_total) {
 		struct epoll_event ev[256];
-		double next = now_s() + 1, t;
+		double next = bench_now_s() + 1, t;
 		int k, j;
 
 		/* Start transfers in batches, each run at once (its timer is due
@@ -269,7 +248,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < nm; i++)
 			if (multis[i].deadline >= 0 && multis[i].deadline < next)
 				next = multis[i].deadline;
-		t = now_s();
+		t = bench_now_s();
 		k = epoll_wait(ep, ev, 256,
 			       started < first ? 0 : next <= t ? 0 : (int)((next - t) * 1e3) + 1);
 		for (j = 0; j < k; j++) {
@@ -290,7 +269,7 @@ int main(int argc, char **argv)
 			dead = d->next_dead;
 			free(d);
 		}
-		t = now_s();
+		t = bench_now_s();
 		for (i = 0; i < nm; i++) {
 			if (multis[i].deadline >= 0 && multis[i].deadline <= t) {
 				multis[i].deadline = -1;
@@ -308,11 +287,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	getrusage(RUSAGE_SELF, &ru);
-	printf("ok %ld failed %ld wall_s %.6f user_s %.6f sys_s %.6f minflt %ld\n",
-	       ok, failed, now_s() - t0,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_minflt);
+	bench_print(ok, failed, bench_now_s() - t0, "");
 	rc = failed ? 1 : 0;
 out:
 	/* Handles still in flight (an error path) are left to the exit. */

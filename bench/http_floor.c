@@ -30,10 +30,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 #define FLOOR_BUF 1024	/* per connection; a /delay/N response is ~430 bytes */
 #define FLOOR_BATCH 64	/* connects between two looks at the events */
@@ -45,14 +45,6 @@ struct conn {
 	char buf[FLOOR_BUF];
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static int usage(void)
 {
 	fprintf(stderr,
@@ -60,18 +52,6 @@ static int usage(void)
 		"EXAMPLES:\n"
 		"    http_floor 127.0.0.1 8080 /delay/1 10000   # 10,000 concurrent GET /delay/1\n");
 	return 2;
-}
-
-static long parse_long(const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	return v;
 }
 
 /* 1 = a complete 200 response, -1 = complete but not 200, 0 = not yet. */
@@ -106,7 +86,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct epoll_event ev[256];
-	struct rusage ru;
+	char extra[64];
 	struct conn *conns;
 	char req[512];
 	int reqlen, ep, started = 0, ok = 0, failed = 0;
@@ -115,10 +95,10 @@ int main(int argc, char **argv)
 
 	if (argc < 5 || argc > 6)
 		return usage();
-	port = parse_long(argv[2], 1, 65535);
-	n = parse_long(argv[4], 1, 1000000);
+	port = bench_parse_long(argv[2], 1, 65535);
+	n = bench_parse_long(argv[4], 1, 1000000);
 	if (argc == 6)
-		timeout = parse_long(argv[5], 1, 3600);
+		timeout = bench_parse_long(argv[5], 1, 3600);
 	if (inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1 || port < 0 || n < 0 ||
 	    timeout < 0 || argv[3][0] != '/') {
 		fprintf(stderr, "http_floor: bad argument (an IPv4 address, a port, a path from '/', a count)\n");
@@ -141,7 +121,7 @@ int main(int argc, char **argv)
 		perror("http_floor");
 		return 1;
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	deadline = t0 + timeout;
 	while (ok + failed < n) {
 		int m, i;
@@ -178,7 +158,7 @@ int main(int argc, char **argv)
 					continue;
 				}
 				c->sent = 1;
-				last_send = now_s() - t0;
+				last_send = bench_now_s() - t0;
 			}
 			if (!(ev[i].events & EPOLLIN))
 				continue;
@@ -201,18 +181,15 @@ int main(int argc, char **argv)
 			else if (rd < 0 || done < 0)
 				finish(c, 0, &ok, &failed);
 		}
-		if (now_s() > deadline) {
+		if (bench_now_s() > deadline) {
 			for (i = 0; i < n; i++)
 				if (i >= started || conns[i].fd >= 0)
 					failed++;
 			break;
 		}
 	}
-	getrusage(RUSAGE_SELF, &ru);
-	printf("ok %d failed %d wall_s %.6f last_send_s %.6f user_s %.6f sys_s %.6f minflt %ld\n",
-	       ok, failed, now_s() - t0, last_send,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_minflt);
+	snprintf(extra, sizeof(extra), " last_send_s %.6f", last_send);
+	bench_print(ok, failed, bench_now_s() - t0, extra);
 	for (long i = 0; i < started; i++)
 		if (conns[i].fd >= 0)
 			close(conns[i].fd);
