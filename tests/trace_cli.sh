@@ -251,6 +251,15 @@ assert [t["comm"] for t in d["trace"]["threads"]] and "corolab-serve" not in [t[
 assert d["trace"]["reconcile"]["voluntary"]["ok"] is True, d["trace"]["reconcile"]
 PY
 echo "exclude-comm (rename) and run --trace's server: ok"
+# run --trace without --json: after each mode's table, the trace's summary
+# (nothing is thrown away unsaid); -q silences both.
+"$COROLAB" run sleep --mode all --tasks 2 --duration 0.01 --trace >"$tmp/rs.txt" 2>&1 ||
+	fail "run sleep --trace: $(cat "$tmp/rs.txt")"
+[ "$(grep -c '^ Trace of ' "$tmp/rs.txt")" = 4 ] && [ "$(grep -c '^  voluntary switches ' "$tmp/rs.txt")" = 4 ] &&
+	[ "$(grep -c '^mode ' "$tmp/rs.txt")" = 4 ] || fail "run --trace: not a table and a summary per mode: $(cat "$tmp/rs.txt")"
+"$COROLAB" run sleep --mode threads --tasks 2 --duration 0.01 --trace -q >"$tmp/rq.txt" 2>&1 ||
+	fail "run sleep --trace -q: $(cat "$tmp/rq.txt")"
+[ ! -s "$tmp/rq.txt" ] || fail "run --trace -q printed: $(cat "$tmp/rq.txt")"
 # --exclude-pid: a pid is only known after fork, so steer the next pid with
 # ns_last_pid; another process forking at that moment can steal it: retry.
 if [ -w /proc/sys/kernel/ns_last_pid ]; then

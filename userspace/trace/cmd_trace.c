@@ -263,7 +263,7 @@ static void print_involuntary_by(FILE *f, json_t *by, long long tracer)
 			jget(by, "unattributed"));
 }
 
-static void print_summary(FILE *f, json_t *tr, bool per_thread)
+void trace_print_summary(FILE *f, json_t *tr, bool per_thread)
 {
 	json_t *rec = json_object_get(tr, "reconcile"), *cmd = json_object_get(tr, "command");
 	json_t *rq = json_object_get(rec, "runq_latency"), *tl = json_object_get(tr, "timeline");
@@ -514,7 +514,7 @@ int cmd_trace(int argc, char **argv)
 	if (err)	/* results exist; e.g. the timeline file could not be written */
 		fprintf(stderr, "corolab trace: %s: %s\n", o.timeline_path ?: "output", strerror(-err));
 
-	print_summary(json_path && !strcmp(json_path, "-") ? stderr : stdout, trace, per_thread);
+	trace_print_summary(json_path && !strcmp(json_path, "-") ? stderr : stdout, trace, per_thread);
 	ret = status >= 0 ? status : 0;
 	if (json_path) {
 		int werr = json_write_file(trace, json_path);

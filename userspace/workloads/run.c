@@ -542,6 +542,13 @@ static int run_traced(int argc, char **argv, unsigned modes, const char *json_pa
 			rc = 1;
 			break;
 		}
+		/* The child printed its table; the kernel's side follows it
+		 * (with --json the trace is in the file too). */
+		if (!quiet && !(json_path && !strcmp(json_path, "-")) &&
+		    json_is_object(json_object_get(one, "trace"))) {
+			trace_print_summary(stdout, json_object_get(one, "trace"), false);
+			fflush(stdout);
+		}
 		if (json_is_null(json_object_get(one, "run"))) {
 			fprintf(stderr, "corolab run: the traced %s run produced no result (exit status %d)\n",
 				exec_mode_name((enum exec_mode)m), status);
