@@ -879,7 +879,6 @@ static int status_code(int status)
 	return 1;
 }
 
-/* In the child: wait for the barrier, exec, or report errno through errp. */
 /* --user: groups, gid, then uid (the order that still has the right to
  * change the next); checked, so a failed drop never runs the command as
  * root. */
@@ -895,6 +894,9 @@ static int drop_to_user(const struct trace_opts *o)
 	return 0;
 }
 
+/* In the child: wait for the barrier, exec, or report errno through errp.
+ * The caller closed the pipes' other ends, so a tracer that fails before
+ * releasing us (closing its end) gives EOF here, never a hang. */
 static void __attribute__((noreturn)) child_exec(char *const argv[], const struct trace_opts *o,
 						   int barrier, int errp)
 {
@@ -984,10 +986,6 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 	for (int k = 0; k < o->n_exclude_pids; k++)
 		if (o->pid > 0 && o->exclude_pids[k] == o->pid)
 			return -EINVAL;	/* nothing left to trace */
-	err = tracer_open(&tr, o);
-	if (err)
-		goto cleanup;
-
 	if (o->pid > 0) {
 		target = o->pid;
 		pid_args = pid_argv(target);
@@ -1002,13 +1000,22 @@ int trace_command(char *const argv[], const struct trace_opts *o,
 			err = -errno;
 			goto cleanup;
 		}
-		if (child == 0)
+		if (child == 0) {
+			close(barrier[1]);
+			close(errp[0]);
 			child_exec(argv, o, barrier[0], errp[1]);
+		}
 		close(barrier[0]);
 		close(errp[1]);
 		barrier[0] = errp[1] = -1;
 		target = child;
 	}
+	/* After the fork: the command's ru_maxrss starts from what it was
+	 * forked as (exec keeps the old image's peak), and the BPF objects and
+	 * the kernel's BTF parsed here would otherwise add ~30 MB to it. */
+	err = tracer_open(&tr, o);
+	if (err)
+		goto cleanup;
 	run.pid = target;
 	pidfd = proc_pidfd_open(target);
 	if (pidfd < 0) {
