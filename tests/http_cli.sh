@@ -5,7 +5,9 @@
 # mode; a malformed --url is a usage error (exit 2); bad serve options exit 2;
 # -v reports whether wake-ups are batched (--batch-wait 0 turns it off);
 # a server out of descriptors backs off and recovers; make bench's reference
-# clients (bench/) work against the server and refuse bad arguments.
+# clients (bench/) work against the server and refuse bad arguments; /delay's
+# body and its 10 s cap, /bytes/N, 414; the built-in server's start costs the
+# run nothing; --delay-scale 0; an unresolvable host.
 set -u
 C=${COROLAB:?set COROLAB to the corolab binary}
 tmp=$(mktemp -d)
@@ -19,6 +21,11 @@ pid=$!
 for _ in $(seq 100); do grep -q '^listening on 127.0.0.1:[0-9]*$' "$tmp/out" && break; sleep 0.05; done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/out")
 [ -n "$port" ] || fail "no 'listening on' line: $(cat "$tmp/out" "$tmp/err")"
+# /delay is capped at 10 s, as httpbin's: asked for 15, answered at ~10
+# (in the background while the rest runs; checked before the server stops).
+curl -s -o "$tmp/cap.body" -w '%{http_code} %{time_total}\n' --max-time 20 \
+	"http://127.0.0.1:$port/delay/15" >"$tmp/cap.txt" 2>&1 &
+cap=$!
 body=$(curl -s "http://127.0.0.1:$port/get?x=1")
 echo "$body" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["args"]=={"x":"1"}, d' ||
 	fail "/get is not httpbin-shaped: $body"
@@ -54,6 +61,48 @@ for f, n in ((sys.argv[1], 2500), (sys.argv[2], 4000)):
     assert r["minflt"] >= 2500 and r["majflt"] >= 0, (f, r["minflt"])
 PY
 
+# /delay's body is httpbin's; /bytes/N sends N bytes (capped); a URI too long
+# to echo is a 414, never a cut-off JSON body.
+curl -s "http://127.0.0.1:$port/delay/0.01?a=b" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["args"] == {"a": "b"} and d["url"].endswith("/delay/0.01?a=b") and "Host" in d["headers"], d
+for k in ("origin", "data", "files", "form"):
+    assert k in d, k' || fail "/delay's body is not httpbin-shaped"
+[ "$(curl -s "http://127.0.0.1:$port/bytes/1000" | wc -c)" = 1000 ] || fail "/bytes/1000 is not 1000 bytes"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/bytes/-1")" = 400 ] || fail "/bytes/-1 is not a 400"
+python3 - "$port" <<'PY' || fail "a URI too long to echo"
+import socket, sys
+# 7,000 quotes: a head under the 8 KiB limit, a JSON echo over 16 KiB.
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b'GET /get?' + b'"' * 7000 + b' HTTP/1.1\r\nHost: t\r\n\r\n')
+head = s.recv(4096)
+assert head.startswith(b"HTTP/1.1 414 "), head[:200]
+PY
+
+# The built-in server costs the workload nothing: the same run against it
+# and against this external server takes the same page faults and switches
+# (forked from the measured process, it cost ~15-60 more faults).
+"$C" run http --mode sequential --delay-scale 0.01 --json "$tmp/bi.json" -q || fail "run http (built-in server)"
+"$C" run http --mode sequential --delay-scale 0.01 --url "http://127.0.0.1:$port/delay/{delay}" \
+	--json "$tmp/ex.json" -q || fail "run http (external server)"
+python3 - "$tmp/bi.json" "$tmp/ex.json" <<'PY' || fail "the built-in server's start shows in the run's figures"
+import json, sys
+bi, ex = (json.load(open(f)) for f in sys.argv[1:3])
+assert bi["params"]["server"] == "builtin" and bi["params"]["server_pid"] > 0, bi["params"]
+assert ex["params"]["server"] == "external", ex["params"]
+assert abs(bi["minflt"] - ex["minflt"]) <= 8, (bi["minflt"], ex["minflt"])
+assert abs(bi["nvcsw"] - ex["nvcsw"]) <= 2, (bi["nvcsw"], ex["nvcsw"])
+PY
+# --delay-scale 0 asks for /delay/0 (it was once taken for "unset": 1.0).
+"$C" run http --mode sequential --tasks 3 --delay-scale 0 --url "http://127.0.0.1:$port/delay/{delay}" \
+	--json "$tmp/d0.json" -q || fail "run http --delay-scale 0"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["params"]["delay_scale"] == 0 and d["wall_s"] < 0.5, d' \
+	"$tmp/d0.json" || fail "--delay-scale 0 did not mean /delay/0"
+# A host that does not resolve: said once, exit 1, not "No route to host".
+"$C" run http --mode sequential --tasks 2 --url "http://no-such-host.invalid/" >"$tmp/nx.txt" 2>&1 && fail "unresolvable host exited 0"
+grep -q "cannot resolve the host of http://no-such-host.invalid/" "$tmp/nx.txt" || fail "unresolvable host: $(cat "$tmp/nx.txt")"
+
 # make bench's reference clients (bench/*.c) against the same server: libcurl
 # alone on epoll, one-shot and keep-alive, and the client without libcurl.
 # Every request ok, the one line of figures, and exit 2 for bad arguments.
@@ -71,6 +120,12 @@ done
 "$B/http_floor" 127.0.0.1 "$port" /status/503 3 >/dev/null 2>&1 && fail "http_floor: a 503 counted as ok"
 "$B/http_curl_epoll" "ftp://127.0.0.1:$port/" 3 >/dev/null 2>&1; [ $? = 2 ] || fail "http_curl_epoll: bad URL not exit 2"
 "$B/http_floor" 127.0.0.1 "$port" /x many >/dev/null 2>&1; [ $? = 2 ] || fail "http_floor: bad count not exit 2"
+
+wait "$cap"
+read -r capcode capt <"$tmp/cap.txt"
+[ "$capcode" = 200 ] && awk -v t="$capt" 'BEGIN{ exit !(t >= 9.9 && t < 11) }' ||
+	fail "/delay/15: $(cat "$tmp/cap.txt") (capped at 10 s expected)"
+grep -q '"delay": *10' "$tmp/cap.body" || fail "/delay/15's body: $(cat "$tmp/cap.body")"
 
 kill -INT "$pid"
 wait "$pid"

@@ -216,6 +216,7 @@ const char *http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
 	case 418: return "I'm a teapot";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";

@@ -445,6 +445,10 @@ static int handle(struct conn *c, const struct http_req *r, struct buf *o)
 		body.over = false;
 		json_echo(&body, r, c, false, delay);
 	}
+	if (body.over) {	/* the URI alone is: never a cut-off JSON body */
+		resp_simple(o, 414, "URI too long to echo as JSON\n", keep, head_only);
+		return keep ? KEEP : CLOSE;
+	}
 	resp_head(o, status, "application/json", body.len, keep);
 	if (!head_only)
 		b_put(o, body.p, body.len);

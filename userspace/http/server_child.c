@@ -7,10 +7,11 @@
  * under the name "corolab-serve".  Call this before the workload starts any
  * thread (fork copies only the calling thread).
  *
- * rusage: reaping the child adds its usage to RUSAGE_CHILDREN of the parent;
- * the http workload reports RUSAGE_SELF figures, and run.c reads
- * RUSAGE_CHILDREN only in processes mode — where the server's share is
- * included, a known limitation documented in notes/http.md.
+ * rusage: reaping the child adds its usage to RUSAGE_CHILDREN of the parent,
+ * which no figure reads: the http workload reports RUSAGE_SELF, and in
+ * processes mode the pool's workers' own wait4 rusage (exec's pool).  `corolab
+ * run` starts and stops the server outside its measured window (run.c), so
+ * the fork and the wait for the port are not the workload's either.
  */
 #include <errno.h>
 #include <fcntl.h>

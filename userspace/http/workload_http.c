@@ -352,8 +352,8 @@ static void http_defaults(struct run_opts *o, enum exec_mode m)
 	if (o->workers < 0)
 		o->workers = m == EXEC_THREADS || m == EXEC_PROCESSES ? 20 :
 			     m == EXEC_COROUTINES ? o->tasks : 1;
-	if (!o->delay_scale)
-		o->delay_scale = 1.0;
+	/* delay_scale is the caller's (run.c's default is 1.0): 0 is a
+	 * request for /delay/0, not a missing value. */
 }
 
 static void add_figures(json_t *out, const struct fetch_result *res, long n)
@@ -430,7 +430,11 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 		if (!http_url_expand(c.tmpl, 0, c.delay_scale, first, sizeof(first)) &&
 		    (err = http_resolve_once(first, &c.resolve))) {
 			server_child__stop(&sc);
-			return err;
+			if (err != -EHOSTUNREACH)
+				return err;
+			/* Every request would fail the same way: say it once. */
+			fprintf(stderr, "corolab run: http: cannot resolve the host of %s\n", first);
+			return -EIO;
 		}
 	}
 	c.close_hdr = curl_slist_append(NULL, "Connection: close");

@@ -381,20 +381,43 @@ static char **child_cmd(int argc, char **argv, enum exec_mode m, bool quiet,
 	return cargv;
 }
 
+/* http without --url: the built-in server is started by this process, and
+ * every mode runs in a child of its own told --url (see cmd_run and
+ * builtin_server_outside).  The URL for a child, or NULL without a server. */
+static const char *builtin_url(const struct server_child *sc, char *url, size_t len)
+{
+	if (!sc || sc->pid <= 0)
+		return NULL;
+	snprintf(url, len, "http://127.0.0.1:%d/delay/{delay}", sc->port);
+	return url;
+}
+
+/* A child told --url reports an external server: it was the built-in one. */
+static void builtin_mark(json_t *run, const struct server_child *sc)
+{
+	json_t *params = json_object_get(run, "params");
+
+	if (!sc || sc->pid <= 0 || !json_is_object(params))
+		return;
+	json_object_set_new(params, "server", json_string("builtin"));
+	json_object_set_new(params, "server_pid", json_integer(sc->pid));
+}
+
 /* --mode all: each mode in a fresh process (fork + exec of ourselves), so
  * every mode starts from the same state a single-mode run starts from —
  * same libraries faulted in, no peak RSS, threads or page faults inherited
  * from an earlier mode — and the parent collects the JSON it writes. */
-static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
+static json_t *run_mode_child(int argc, char **argv, enum exec_mode m,
+			      const struct server_child *sc, int *err)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], url[64];
 	char **cargv;
 	json_t *res;
 	json_error_t je;
 	int status;
 	pid_t pid, parent;
 
-	cargv = child_cmd(argc, argv, m, true, tmp, sizeof(tmp), NULL, err);
+	cargv = child_cmd(argc, argv, m, true, tmp, sizeof(tmp), builtin_url(sc, url, sizeof(url)), err);
 	if (!cargv)
 		return NULL;
 	fflush(NULL);
@@ -444,6 +467,7 @@ static json_t *run_mode_child(int argc, char **argv, enum exec_mode m, int *err)
 		return NULL;
 	}
 	*err = 0;
+	builtin_mark(res, sc);
 	return res;
 }
 
@@ -461,9 +485,7 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 	char **cargv;
 
 	*status = 0;
-	/* A server started here (builtin_server_outside): the child gets its URL. */
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/delay/{delay}", sc->port);
-	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), sc->pid > 0 ? url : NULL, err);
+	cargv = child_cmd(argc, argv, m, quiet, tmp, sizeof(tmp), builtin_url(sc, url, sizeof(url)), err);
 	if (!cargv)
 		return NULL;
 	*err = trace_command(cargv, to, &trace, status);
@@ -475,13 +497,8 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 	run = json_load_file(tmp, 0, &je);
 	unlink(tmp);
 	if (run && sc->pid > 0) {
-		/* The child was told --url: it is still the built-in server,
-		 * only started here, outside the traced tree. */
-		json_t *params = json_object_get(run, "params");
-
-		json_object_set_new(params, "server", json_string("builtin"));
-		json_object_set_new(params, "server_pid", json_integer(sc->pid));
-		json_object_set_new(params, "server_traced", json_false());
+		builtin_mark(run, sc);
+		json_object_set_new(json_object_get(run, "params"), "server_traced", json_false());
 	}
 	return json_pack("{s:s, s:o, s:o}", "schema", "corolab.runtrace/1",
 			 "run", run ? run : json_null(), "trace", trace ? trace : json_null());
@@ -608,6 +625,7 @@ int cmd_run(int argc, char **argv)
 	const char *mode_s = "all", *json_path = NULL;
 	const struct workload *w;
 	json_t *results, *failed_modes;
+	struct server_child sc = { .pid = -1 };
 	bool trace = false, dry_run = false;
 	int c, err, rc = 0;
 	unsigned modes;
@@ -736,8 +754,15 @@ int cmd_run(int argc, char **argv)
 	if (trace)
 		return run_traced(argc, argv, modes, json_path, o.quiet, o.verbose, w, o.url);
 	o.progress = !o.quiet && stderr_is_tty();
+	/* http without --url: one built-in server for every mode, started here;
+	 * the modes run in exec'd children told its URL.  Forked from the
+	 * measured process itself, it would cost that process its fork, the
+	 * wait for the port and a copy-on-write fault on every page it then
+	 * writes (~15 in a 10-request run), all counted as the workload's. */
+	if (builtin_server_outside(w, o.url, &sc))
+		return 1;
 
-	if (__builtin_popcount(modes) > 1) {
+	if (__builtin_popcount(modes) > 1 || sc.pid > 0) {
 		/* Modes run in children: stop after the running one and keep
 		 * what finished (marked partial) instead of dying mid-way. */
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -755,10 +780,10 @@ int cmd_run(int argc, char **argv)
 			continue;
 		if (o.progress)
 			fprintf(stderr, "corolab run: %s %s ...\n", w->name, exec_mode_name((enum exec_mode)m));
-		if (modes == (1u << m))
+		if (modes == (1u << m) && sc.pid <= 0)
 			r = run_mode(w, &o, (enum exec_mode)m, &err);
 		else
-			r = run_mode_child(argc, argv, (enum exec_mode)m, &err);
+			r = run_mode_child(argc, argv, (enum exec_mode)m, &sc, &err);
 		if (!r) {
 			if (got_signal)
 				break;
@@ -799,5 +824,6 @@ int cmd_run(int argc, char **argv)
 	}
 	json_decref(results);
 	json_decref(failed_modes);
+	server_child__stop(&sc);
 	return got_signal ? 128 + got_signal : rc;
 }
