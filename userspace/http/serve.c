@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -244,16 +245,36 @@ static void json_args(struct buf *b, const struct http_req *r)
 	b_str(b, first ? "}" : "\n  }");
 }
 
+/* A hop-by-hop header (RFC 9110 7.6.1): it concerns this connection only,
+ * and httpbin.org never shows one (its proxies drop them).  Leaving them
+ * out also keeps a body the same whether the client asked to close
+ * ("Connection: close", as the http workload's one-shot transfers do) or
+ * not, so the workload's byte counts compare across modes. */
+static bool hop_by_hop(const char *name, size_t len)
+{
+	static const char *const names[] = { "connection", "keep-alive", "proxy-connection",
+					     "te", "trailer", "transfer-encoding", "upgrade" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && !strncasecmp(names[i], name, len))
+			return true;
+	return false;
+}
+
 static void json_headers(struct buf *b, const struct http_req *r)
 {
+	unsigned shown = 0;
+
 	b_str(b, "{");
 	for (unsigned i = 0; i < r->nhdrs; i++) {
-		b_str(b, i ? ",\n    " : "\n    ");
+		if (hop_by_hop(r->hdrs[i].name, r->hdrs[i].name_len))
+			continue;
+		b_str(b, shown++ ? ",\n    " : "\n    ");
 		b_json(b, r->hdrs[i].name, r->hdrs[i].name_len);
 		b_str(b, ": ");
 		b_json(b, r->hdrs[i].value, r->hdrs[i].value_len);
 	}
-	b_str(b, r->nhdrs ? "\n  }" : "}");
+	b_str(b, shown ? "\n  }" : "}");
 }
 
 /* The body of /get and /delay/N, shaped like httpbin's. */
