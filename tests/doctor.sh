@@ -10,6 +10,9 @@ out=$("$COROLAB" doctor) || fail "doctor exit $?: $out"
 echo "$out"
 bad=$(echo "$out" | grep -vcE '^(ok|warn|missing) ')
 [ "$bad" -eq 0 ] || fail "$bad lines not ok/warn/missing"
+# Every line that is not ok says what to do about it.
+nofix=$(echo "$out" | grep -E '^(warn|missing) ' | grep -v ' -> ..')
+[ -z "$nofix" ] || fail "warn/missing without a fix: $nofix"
 for f in "kernel BTF" io_uring MADV_GUARD_INSTALL tracefs CONFIG_SCHED_INFO "CPU speed" "idle CPUs" "kernel entry costs" pid_max vm.max_map_count RLIMIT_NOFILE; do
 	echo "$out" | grep -q " $f " || fail "no '$f' line"
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Description: corolab trace's command line: the unprivileged message, usage
-# errors, --json keys (corolab.trace/1), --timeline, -p attach, and Ctrl-C
+# errors, --json keys (corolab.trace/1) and figures on known workloads,
+# exit statuses (128+N, 127), --timeline and its counted drops, -p attach, Ctrl-C
 # cleanup (exit 130, partial JSON, no BPF program left loaded).
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "skip: not root"; exit 77; }
@@ -58,6 +59,63 @@ assert d["reconcile"]["voluntary"]["ok"] is True, d["reconcile"]
 assert d["timeline"]["events"] > 0 and d["timeline"]["dropped"] == 0, d["timeline"]
 PY
 [ "$(head -1 "$tmp/t.csv")" = "ts_ns,tid,tgid,cpu,event" ] || fail "timeline header"
+
+# The figures, not just their keys, on workloads whose shape is known: the
+# coroutine HTTP client submits through io_uring and completes what it
+# submits; 4 worker threads are 4 threads created; the run-queue histogram
+# holds every wait once, its percentiles in order; per-thread sums add up
+# to the totals; the summary prints the histogram and the per-thread table.
+"$COROLAB" trace --json "$tmp/io.json" --per-thread -- "$COROLAB" run http --mode coroutines --tasks 20 \
+	--delay-scale 0.01 -q >"$tmp/io.txt" 2>&1 || fail "trace run http: $(cat "$tmp/io.txt")"
+"$COROLAB" trace --json "$tmp/th.json" -- "$COROLAB" run cpu --mode threads --tasks 4 --n 200000 -q \
+	>"$tmp/th.txt" 2>&1 || fail "trace run cpu: $(cat "$tmp/th.txt")"
+grep -q 'run-queue latency (usecs) : count' "$tmp/io.txt" && grep -qE '^ +TID +COMM' "$tmp/io.txt" ||
+	fail "summary without its histogram or per-thread table: $(cat "$tmp/io.txt")"
+python3 - "$tmp/io.json" "$tmp/th.json" <<'PY' || fail "trace figures"
+import json, sys
+io, th = (json.load(open(f)) for f in sys.argv[1:3])
+u = io["totals"]["io_uring"]
+assert u["submitted"] >= 20 and u["completed"] >= 20, u
+assert th["totals"]["threads_created"] == 4, th["totals"]["threads_created"]
+for d in (io, th):
+    t = d["totals"]
+    rq = t["runq_latency"]
+    assert sum(rq["log2_hist_us"]) == rq["count"] > 0, rq
+    assert rq["p50_ns"] <= rq["p99_ns"] <= rq["max_ns"], rq
+    assert rq["sum_ns"] <= rq["count"] * rq["max_ns"], rq
+    ths = d["threads"]
+    for k, tot in (("voluntary", t["ctx_switches"]["voluntary"]), ("involuntary", t["ctx_switches"]["involuntary"]),
+                   ("page_faults", t["page_faults"]["user"] + t["page_faults"]["kernel"] + t["page_faults"].get("exec_args", 0)), ("oncpu_ns", t["oncpu_ns"])):
+        assert sum(x[k] for x in ths) <= tot + 1 and sum(x[k] for x in ths) >= tot * 0.98 - 1, (k, tot, [x[k] for x in ths])
+    assert t["oncpu_ns"] > 0 and t["syscalls"] > 0 and t["migrations"] >= 0
+    assert d["unavailable"] == [], d["unavailable"]
+PY
+echo "figures: ok"
+
+# Exit statuses pass through as a shell reports them: a signal's 128+N, a
+# missing command's 127.
+"$COROLAB" trace -- sh -c 'kill -SEGV $$' >/dev/null 2>&1; rc=$?
+[ $rc -eq 139 ] || fail "a command killed by SIGSEGV: exit $rc, wanted 139"
+"$COROLAB" trace -- /nonexistent/command >/dev/null 2>&1; rc=$?
+[ $rc -eq 127 ] || fail "a missing command: exit $rc, wanted 127"
+
+# A reader that falls behind loses timeline events, and says how many: the
+# tracer stopped for a second while a switch storm fills a 1 MiB ring.
+"$COROLAB" trace --timeline "$tmp/tl.csv" --timeline-mb 1 --json "$tmp/tld.json" -- \
+	"$COROLAB" run switch --mode threads --tasks 300000 -q >"$tmp/tld.txt" 2>&1 &
+tp=$!
+sleep 0.6
+kill -STOP "$tp"; sleep 1; kill -CONT "$tp"
+wait "$tp" || fail "trace with a stopped reader: $(cat "$tmp/tld.txt")"
+python3 - "$tmp/tld.json" "$tmp/tl.csv" <<'PY' || fail "dropped timeline events"
+import json, sys
+d = json.load(open(sys.argv[1]))
+tl = d["timeline"]
+assert tl["dropped"] > 0 and tl["events"] > 0, tl
+assert sum(1 for _ in open(sys.argv[2])) == tl["events"] + 1, "CSV rows != events"
+PY
+grep -qE "timeline events +[0-9]+ +\(dropped [1-9][0-9]*\)" "$tmp/tld.txt" || fail "summary hides the drops: $(cat "$tmp/tld.txt")"
+echo "timeline drops: ok"
 [ "$(wc -l <"$tmp/t.csv")" -gt 2 ] || fail "timeline empty"
 echo "json + timeline: ok"
 

@@ -355,7 +355,8 @@ static void check_costs(bool bare)
 	if (bare)
 		puts(buf);
 	else
-		report(err ? WARN : OK, "kernel entry costs", buf, err ? "mmap failed" : NULL);
+		report(err ? WARN : OK, "kernel entry costs", buf,
+		       err ? "a 16 MiB anonymous mmap failed: check ulimit -v and the memory cgroup" : NULL);
 }
 
 static void check_sched_info(void)
@@ -379,7 +380,8 @@ static void check_sched_info(void)
 	}
 	if (err) {
 		snprintf(buf, sizeof(buf), "/proc/self/schedstat unreadable: %s%s", strerror(-err), cfg);
-		report(WARN, "CONFIG_SCHED_INFO", buf, "run-queue latency may be empty");
+		report(WARN, "CONFIG_SCHED_INFO", buf, "run-queue latency may be empty: check that /proc "
+		       "is mounted with the process's pid namespace (mount -t proc proc /proc)");
 		return;
 	}
 	err = forced_wait(&gained);
@@ -462,7 +464,8 @@ int cmd_doctor(int argc, char **argv)
 		if (btf == 1)
 			report(OK, "tp_btf", "loads and attaches (corolab trace uses it)", NULL);
 		else
-			report(WARN, "tp_btf", "not available", "raw_tp twins are used instead");
+			report(WARN, "tp_btf", "not available (raw_tp twins are used instead)",
+			       "needs kernel BTF (CONFIG_DEBUG_INFO_BTF=y) and Linux >= 5.5");
 		if (raw == 1)
 			report(OK, "raw_tp", "loads and attaches", NULL);
 		else
@@ -475,10 +478,12 @@ int cmd_doctor(int argc, char **argv)
 		       "Linux >= 5.8 needed for --timeline");
 		report(probe_tp_in_btf("io_uring_submit_req") ? OK : WARN, "io_uring tracepoints",
 		       probe_tp_in_btf("io_uring_submit_req") ? "in BTF" : "absent",
-		       "io_uring counts will be zero");
+		       "io_uring:io_uring_submit_req is Linux >= 6.0's (CONFIG_IO_URING=y); without it the "
+		       "trace's io_uring counts stay zero");
 		report(probe_tp_in_btf("page_fault_user") ? OK : WARN, "page fault tracepoints",
 		       probe_tp_in_btf("page_fault_user") ? "exceptions:page_fault_user/kernel" : "absent (non-x86?)",
-		       "page-fault figures unavailable");
+		       "exceptions:page_fault_* exist on x86 only: elsewhere the trace has no page-fault "
+		       "figures; `corolab run` still reports rusage's minflt");
 		probe_release();
 	} else {
 		report(WARN, "tp_btf / raw_tp", "not probed (needs privileges)", "run with sudo");

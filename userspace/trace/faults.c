@@ -19,8 +19,18 @@ static bool optional_prog(const char *name)
 	return !strncmp(name, "io_uring_", 9);
 }
 
+/* The FAULTS_NO_* bit of the tracepoint a program hooks. */
+static unsigned missing_bit(const char *tp)
+{
+	if (!strncmp(tp, "io_uring_", 9))
+		return FAULTS_NO_IO_URING;
+	if (!strcmp(tp, "sys_enter"))
+		return FAULTS_NO_SYSCALLS;
+	return FAULTS_NO_PAGE_FAULTS;
+}
+
 int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls,
-		 bool hooks_only)
+		 bool hooks_only, unsigned *missing)
 {
 	struct bpf_program *prog;
 	struct faults *f;
@@ -44,8 +54,13 @@ int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd
 		snprintf(tp, sizeof(tp), "%.*s", (int)(len - 4), name);
 		/* A tracepoint this kernel lacks (no io_uring, non-x86 page
 		 * faults) would fail the whole load: leave both twins out. */
-		if (!probe_tp_in_btf(tp) || (!syscalls && !strcmp(tp, "sys_enter"))) {
+		if (!syscalls && !strcmp(tp, "sys_enter")) {
 			bpf_program__set_autoload(prog, false);
+			continue;
+		}
+		if (!probe_tp_in_btf(tp)) {
+			bpf_program__set_autoload(prog, false);
+			*missing |= missing_bit(tp);
 			continue;
 		}
 		bpf_program__set_autoload(prog, is_btf == use_btf);
@@ -60,11 +75,10 @@ cleanup:
 	return err < 0 ? err : -EINVAL;
 }
 
-int faults_attach_all(struct faults *f, const char **missing)
+int faults_attach_all(struct faults *f, unsigned *missing)
 {
 	struct bpf_program *prog;
 
-	*missing = NULL;
 	bpf_object__for_each_program(prog, f->obj) {
 		struct bpf_link *link;
 		int err;
@@ -87,7 +101,7 @@ int faults_attach_all(struct faults *f, const char **missing)
 		err = -errno;
 		if (!optional_prog(bpf_program__name(prog)))
 			return err;
-		*missing = "io_uring";
+		*missing |= FAULTS_NO_IO_URING;
 	}
 	return 0;
 }

@@ -43,7 +43,8 @@ struct tracer {
 	struct ring_buffer *rb;		/* --timeline only */
 	FILE *tl;
 	const char *mode;		/* "tp_btf" or "raw_tp" */
-	const char *missing;		/* optional hooks left out, or NULL */
+	unsigned missing;		/* FAULTS_NO_* hooks left out */
+	bool no_faults_probe;		/* faults.bpf.c did not load at all */
 	unsigned long long tl_written;
 	int tl_err;			/* first write error on the timeline file */
 	int stats_fd;			/* --bpf-stats: keeps run-time stats on; -errno if
@@ -151,13 +152,13 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 	if (err)
 		return err;
 	err = faults_setup(&tr->ft, btf, schedtrace_traced_fd(tr->st), schedtrace_counts_fd(tr->st),
-			  !o->no_syscalls, o->hooks_only);
+			  !o->no_syscalls, o->hooks_only, &tr->missing);
 	probe_release();	/* the probes are done: a few MB of BTF less */
 	if (err == -EPERM)
 		return err;
 	if (err) {
 		tr->ft = NULL;	/* scheduler figures still stand on their own */
-		tr->missing = "faults";
+		tr->no_faults_probe = true;
 	}
 	if (o->timeline_path) {
 		tr->tl = fopen(o->timeline_path, "we");
@@ -173,18 +174,15 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 
 static int tracer_attach(struct tracer *tr)
 {
-	const char *missing = NULL;
 	int err;
 
 	err = schedtrace_attach_all(tr->st);
 	if (err)
 		return err;
 	if (tr->ft) {
-		err = faults_attach_all(tr->ft, &missing);
+		err = faults_attach_all(tr->ft, &tr->missing);
 		if (err)
 			return err;
-		if (missing)
-			tr->missing = missing;
 	}
 	return 0;
 }
@@ -775,9 +773,10 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	for (int k = 0; sight && k < 2; k++)
 		json_object_set_new(json_object_get(rec, k ? "involuntary" : "voluntary"), "basis",
 				    json_string(TRACE_SIGHT_BASIS));
-	if (!tr->ft) {
+	if (!tr->ft || (tr->missing & FAULTS_NO_PAGE_FAULTS)) {
 		json_object_set_new(rec, "page_faults", json_pack("{s:n,s:s}", "ok", "note",
-								   "n/a (faults probe did not load)"));
+			!tr->ft ? "n/a (faults probe did not load)" :
+				  "n/a (no page-fault tracepoints on this kernel)"));
 	} else if (!na) {
 		long kflt = run->ru->ru_minflt + run->ru->ru_majflt;
 		long pre = run->pre.minflt + run->pre.majflt;
@@ -829,7 +828,21 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	json_object_set_new(root, "stints", json_pack("{s:o,s:o,s:o}", "unseen", json_u64(st->stints_unseen),
 						      "repaired", json_u64(st->stints_repaired),
 						      "crossed", json_u64(st->stints_crossed)));
-	json_object_set_new(root, "unavailable", tr->missing ? json_pack("[s]", tr->missing) : json_array());
+	{
+		/* Hooks this kernel could not give us: their figures are not zero
+		 * but unknown ("faults": the whole probe, syscalls included). */
+		json_t *un = json_array();
+
+		if (tr->no_faults_probe)
+			json_array_append_new(un, json_string("faults"));
+		if (tr->missing & FAULTS_NO_PAGE_FAULTS)
+			json_array_append_new(un, json_string("page_faults"));
+		if (tr->missing & FAULTS_NO_SYSCALLS)
+			json_array_append_new(un, json_string("syscalls"));
+		if (tr->missing & FAULTS_NO_IO_URING)
+			json_array_append_new(un, json_string("io_uring"));
+		json_object_set_new(root, "unavailable", un);
+	}
 	json_object_set_new(root, "threads", threads);
 	if (o->no_syscalls) {	/* not counted is not zero */
 		size_t i;

@@ -83,11 +83,18 @@ struct bpf_object *schedtrace_object(struct schedtrace *s);	/* for --bpf-stats *
 
 /* faults.c: same, sharing schedtrace's traced-set map and per-CPU counters
  * by fd (the faults and syscalls it counts land in schedtrace's records).
- * Optional hooks (io_uring) that fail to attach are left out; *missing names
- * them. */
+ * Hooks whose tracepoint this kernel lacks are left out at setup, and
+ * optional ones (io_uring) that fail to attach at attach time: *missing
+ * gains a FAULTS_NO_* bit for each, so the trace can say "unavailable"
+ * instead of showing a zero. */
+enum {
+	FAULTS_NO_PAGE_FAULTS	= 1,	/* exceptions:page_fault_* (x86 only) */
+	FAULTS_NO_SYSCALLS	= 2,	/* raw_syscalls:sys_enter */
+	FAULTS_NO_IO_URING	= 4,	/* io_uring:io_uring_submit_req/complete */
+};
 int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls,
-		 bool hooks_only);
-int faults_attach_all(struct faults *f, const char **missing);
+		 bool hooks_only, unsigned *missing);
+int faults_attach_all(struct faults *f, unsigned *missing);
 int faults_read(struct faults *f, struct trace_threads *rows, struct faults_totals *tot);
 void faults_free(struct faults *f);
 struct bpf_object *faults_object(struct faults *f);
