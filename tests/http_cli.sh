@@ -97,6 +97,17 @@ assert ex["params"]["server"] == "external", ex["params"]
 assert abs(bi["minflt"] - ex["minflt"]) <= 8, (bi["minflt"], ex["minflt"])
 assert abs(bi["nvcsw"] - ex["nvcsw"]) <= 2, (bi["nvcsw"], ex["nvcsw"])
 PY
+# The all-at-once coroutine path (one transfer per coroutine) classifies
+# failures as the pooled modes do: 5xx, reset mid-response, past --timeout,
+# refused.
+for c in "status/503 http_status" "reset reset" "delay/2 timeout" "refused refused"; do
+	set -- $c
+	u="http://127.0.0.1:$port/$1"
+	[ "$1" = refused ] && u="http://127.0.0.1:1/"
+	"$C" run http --mode coroutines --tasks 20 --timeout 0.3 --url "$u" --json "$tmp/f.json" -q >/dev/null 2>&1
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["failed"] == 20 and d["failures"][sys.argv[2]] == 20, d["failures"]' \
+		"$tmp/f.json" "$2" || fail "coroutines, 20 at once, /$1: not 20 x $2"
+done
 # --delay-scale 0 asks for /delay/0 (it was once taken for "unset": 1.0).
 "$C" run http --mode sequential --tasks 3 --delay-scale 0 --url "http://127.0.0.1:$port/delay/{delay}" \
 	--json "$tmp/d0.json" -q || fail "run http --delay-scale 0"
@@ -137,6 +148,49 @@ rc=$?
 # -v says whether its wake-ups were batched (io_uring min-wait, 6.12+) and why not.
 grep -qE '^corolab serve: wake-ups (batched \(io_uring min-wait 50 us\)|not batched \(the kernel lacks)' "$tmp/err" ||
 	fail "no batching line: $(cat "$tmp/err")"
+
+# One easy handle per worker reuses its connection: a fresh -v server counts
+# 1 connection for sequential's 10 requests, 20 for each pool of 20, 5 for 5
+# coroutine workers: 46 connections, 160 requests.
+"$C" serve --port 0 -v >"$tmp/outr" 2>"$tmp/errr" &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/outr" && break; sleep 0.05; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outr")
+[ -n "$port" ] || fail "-v server did not start"
+u="http://127.0.0.1:$port/delay/{delay}"
+for m in sequential threads processes; do
+	"$C" run http --mode $m --delay-scale 0.01 --url "$u" -q || fail "run http --mode $m"
+done
+"$C" run http --mode coroutines --workers 5 --delay-scale 0.01 --url "$u" -q || fail "run http coroutines --workers 5"
+kill -INT "$pid"; wait "$pid"
+grep -q '^corolab serve: 46 connections (0 rejected, peak [0-9]*), 160 requests' "$tmp/errr" ||
+	fail "connections not reused: $(cat "$tmp/errr")"
+
+# The soft RLIMIT_NOFILE is raised to the hard one: 600 concurrent requests
+# from a shell whose soft limit is 256; a server started there says so too.
+(ulimit -S -n 256 && exec "$C" serve --port 0) >"$tmp/outl" 2>"$tmp/errl" &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/outl" && break; sleep 0.05; done
+[ "$(awk '/^Max open files/ { print ($4 == $5 && $4 > 256) }' "/proc/$pid/limits")" = 1 ] ||
+	fail "serve did not raise its soft RLIMIT_NOFILE: $(grep 'open files' "/proc/$pid/limits")"
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outl")
+(ulimit -S -n 256 && exec "$C" run http --mode coroutines --tasks 600 --url "http://127.0.0.1:$port/delay/0.2" \
+	--json "$tmp/l.json" -q) || fail "600 at once under a soft limit of 256"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] == 600, d["failures"]' "$tmp/l.json" ||
+	fail "600 at once under a soft limit of 256: not all ok"
+# --idle-timeout: a client that connects and says nothing is closed.
+kill -INT "$pid"; wait "$pid"
+"$C" serve --port 0 --idle-timeout 0.5 >"$tmp/outi" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q '^listening on' "$tmp/outi" && break; sleep 0.05; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/outi")
+python3 - "$port" <<'PY' || fail "--idle-timeout 0.5 did not close a silent client"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+t = time.time()
+assert s.recv(100) == b"" and time.time() - t < 3, "still open"
+PY
+kill -INT "$pid"; wait "$pid"
 
 # Out of descriptors: a server held to 40 while 60 clients connect and ask
 # backs off (it does not spin on accept's EMFILE), and serves again once
