@@ -13,20 +13,20 @@
 /* after tracer.h: the skeletons need the shared structs declared first */
 #include "faults.skel.h"
 
-/* io_uring hooks are optional: a kernel without io_uring still traces faults. */
-static bool optional_prog(const char *name)
-{
-	return !strncmp(name, "io_uring_", 9);
-}
-
-/* The FAULTS_NO_* bit of the tracepoint a program hooks. */
+/* The FAULTS_NO_* bit of the tracepoint a program (or its name) hooks. */
 static unsigned missing_bit(const char *tp)
 {
 	if (!strncmp(tp, "io_uring_", 9))
 		return FAULTS_NO_IO_URING;
-	if (!strcmp(tp, "sys_enter"))
+	if (!strncmp(tp, "sys_enter", 9))
 		return FAULTS_NO_SYSCALLS;
 	return FAULTS_NO_PAGE_FAULTS;
+}
+
+/* io_uring hooks are optional: a kernel without io_uring still traces faults. */
+static bool optional_prog(const char *name)
+{
+	return missing_bit(name) == FAULTS_NO_IO_URING;
 }
 
 int faults_setup(struct faults **out, bool use_btf, int traced_fd, int counts_fd, bool syscalls,

@@ -604,7 +604,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 	 * latest switch-out we saw (schedtrace.h, k_first_nvcsw). */
 	unsigned long long sv = 0, si = 0, kv = 0, ki = 0;
 	struct outside out;
-	bool sight, *row_out;
+	bool sight, *row_out, counted;
 	json_t *root, *threads, *cmd, *hist, *rec, *runq;
 	/* Why the kernel's counters cannot be compared, or NULL. */
 	const char *na = o->hooks_only ? "n/a (--hooks-only: nothing counted)" :
@@ -844,7 +844,8 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		json_object_set_new(root, "unavailable", un);
 	}
 	json_object_set_new(root, "threads", threads);
-	if (o->no_syscalls) {	/* not counted is not zero */
+	counted = !o->no_syscalls && tr->ft && !(tr->missing & FAULTS_NO_SYSCALLS);
+	if (!counted) {	/* not counted is not zero */
 		size_t i;
 		json_t *t;
 
@@ -852,8 +853,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		json_array_foreach(threads, i, t)
 			json_object_set_new(t, "syscalls", json_null());
 	}
-	json_object_set_new(json_object_get(root, "totals"), "syscalls_counted",
-			    json_boolean(!o->no_syscalls));
+	json_object_set_new(json_object_get(root, "totals"), "syscalls_counted", json_boolean(counted));
 	return root;
 }
 

@@ -504,11 +504,12 @@ static json_t *run_traced_mode(int argc, char **argv, enum exec_mode m, bool qui
 			 "run", run ? run : json_null(), "trace", trace ? trace : json_null());
 }
 
-/* http without --url under --trace: the built-in server runs here, in the
- * tracer's process, and each traced child gets its URL.  Started by the
- * child (as an untraced run does), it would be part of the traced tree, and
- * its switches, faults and syscalls would count as the client's — the
- * lab's own runs avoid that with a server of their own. */
+/* http without --url: the built-in server runs here, in the command's first
+ * process, and each mode's child (traced or not) gets its URL.  Started by
+ * the measured process, it would cost that process its fork and later
+ * copy-on-write faults; under --trace it would also be part of the traced
+ * tree, its switches, faults and syscalls counted as the client's.  The
+ * lab's own runs avoid both with a server of their own. */
 static int builtin_server_outside(const struct workload *w, const char *url, struct server_child *sc)
 {
 	struct serve_opts so = { .idle_ns = SERVE_BUILTIN_IDLE_NS };
