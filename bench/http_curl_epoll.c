@@ -57,6 +57,16 @@ static int ep = -1;
 static struct sock *dead;
 static long n_total, workers, started, ok, failed, body_bytes;
 
+static void free_dead(void)
+{
+	while (dead) {
+		struct sock *d = dead;
+
+		dead = d->next_dead;
+		free(d);
+	}
+}
+
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
 {
 	struct multi *mu = userp;
@@ -263,12 +273,7 @@ int main(int argc, char **argv)
 			curl_multi_socket_action(mu->m, s->fd, flags, &running);
 			drain(mu);
 		}
-		while (dead) {
-			struct sock *d = dead;
-
-			dead = d->next_dead;
-			free(d);
-		}
+		free_dead();
 		t = bench_now_s();
 		for (i = 0; i < nm; i++) {
 			if (multis[i].deadline >= 0 && multis[i].deadline <= t) {
@@ -296,12 +301,7 @@ out:
 			curl_multi_cleanup(multis[i].m);
 	free(multis);
 	curl_slist_free_all(close_hdr);
-	while (dead) {
-		struct sock *d = dead;
-
-		dead = d->next_dead;
-		free(d);
-	}
+	free_dead();
 	if (ep >= 0)
 		close(ep);
 	curl_global_cleanup();
