@@ -150,8 +150,9 @@ grep -qE '^corolab serve: wake-ups (batched \(io_uring min-wait 50 us\)|not batc
 	fail "no batching line: $(cat "$tmp/err")"
 
 # One easy handle per worker reuses its connection: a fresh -v server counts
-# 1 connection for sequential's 10 requests, 20 for each pool of 20, 5 for 5
-# coroutine workers: 46 connections, 160 requests.
+# at most 1 connection for sequential's 10 requests, 20 for each pool of 20
+# (fewer when a slow start leaves a worker without a task, as under ASan), 5
+# for 5 coroutine workers: at most 46 connections for 160 requests.
 "$C" serve --port 0 -v >"$tmp/outr" 2>"$tmp/errr" &
 pid=$!
 for _ in $(seq 100); do grep -q '^listening on' "$tmp/outr" && break; sleep 0.05; done
@@ -163,8 +164,8 @@ for m in sequential threads processes; do
 done
 "$C" run http --mode coroutines --workers 5 --delay-scale 0.01 --url "$u" -q || fail "run http coroutines --workers 5"
 kill -INT "$pid"; wait "$pid"
-grep -q '^corolab serve: 46 connections (0 rejected, peak [0-9]*), 160 requests' "$tmp/errr" ||
-	fail "connections not reused: $(cat "$tmp/errr")"
+conns=$(sed -n 's/^corolab serve: \([0-9]*\) connections (0 rejected, peak [0-9]*), 160 requests.*/\1/p' "$tmp/errr")
+[ -n "$conns" ] && [ "$conns" -ge 4 ] && [ "$conns" -le 46 ] || fail "connections not reused: $(cat "$tmp/errr")"
 
 # The soft RLIMIT_NOFILE is raised to the hard one: 600 concurrent requests
 # from a shell whose soft limit is 256; a server started there says so too.
