@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 				} else if (r < 0 && errno == EAGAIN) {
 					break;
 				}
-				done = r == 0 || r < 0 ? -1 : 0;	/* closed, reset or full */
+				done = r <= 0 ? -1 : 0;	/* closed or reset; full: response_done says */
 				break;
 			}
 			rd = response_done(c);

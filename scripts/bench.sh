@@ -132,8 +132,10 @@ for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$1" "$2"
 }
 
-# per_request USER_S SYS_S N: CPU microseconds per request.
+# per_request USER_S SYS_S N: CPU microseconds per request;
+# faults_per_request MINFLT N: page faults per request.
 per_request() { awk -v u="$1" -v s="$2" -v n="$3" 'BEGIN{ printf "%.0f", (u + s) * 1e6 / n }'; }
+faults_per_request() { awk -v f="$1" -v n="$2" 'BEGIN{ printf "%.1f", f / n }'; }
 
 # ref_client OUT BIN ARGS...: run a bench/ reference client on the client's
 # CPU with every file descriptor the hard limit allows; it prints
@@ -141,17 +143,16 @@ per_request() { awk -v u="$1" -v s="$2" -v n="$3" 'BEGIN{ printf "%.0f", (u + s)
 # Sets REF_WALL, REF_CPU (us per request) and REF_FLT (faults per request);
 # returns 1 (and says why) if it failed, so the caller drops the reference.
 ref_client() {
-	local out=$1 n
+	local out=$1 n u s f
 	shift
 	if ! (ulimit -n "$(ulimit -Hn)" && "${CLI_PIN[@]}" "$@") >"$out" 2>&1; then
 		echo "bench: $(basename "$1") failed, its reference left out: $(head -c 300 "$out")"
 		return 1
 	fi
-	n=$(awk '{ print $2 + $4 }' "$out")
-	REF_WALL=$(awk '{ for (i = 1; i < NF; i++) if ($i == "wall_s") print $(i + 1) }' "$out")
-	REF_CPU=$(awk -v n="$n" '{ for (i = 1; i < NF; i++) { if ($i == "user_s") u = $(i + 1); if ($i == "sys_s") s = $(i + 1) } }
-		END{ printf "%.0f", (u + s) * 1e6 / n }' "$out")
-	REF_FLT=$(awk -v n="$n" '{ for (i = 1; i < NF; i++) if ($i == "minflt") f = $(i + 1) } END{ printf "%.1f", f / n }' "$out")
+	read -r n REF_WALL u s f < <(awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1)
+		print v["ok"] + v["failed"], v["wall_s"], v["user_s"], v["sys_s"], v["minflt"] }' "$out")
+	REF_CPU=$(per_request "$u" "$s" "$n")
+	REF_FLT=$(faults_per_request "$f" "$n")
 	sleep 1	# the TIME_WAITs again
 }
 
@@ -231,7 +232,7 @@ print(max(w))')
 			--url "http://127.0.0.1:$SERVE_PORT/delay/1" --json "$j" >"$TMP/http10k.txt" 2>&1; then
 			walls+=("$(json_field "$j" wall_s)")
 			cpu+=("$(per_request "$(json_field "$j" cpu_user_s)" "$(json_field "$j" cpu_sys_s)" 10000)")
-			flt+=("$(awk -v f="$(json_field "$j" minflt)" 'BEGIN{ printf "%.1f", f / 10000 }')")
+			flt+=("$(faults_per_request "$(json_field "$j" minflt)" 10000)")
 			[ "$(json_field "$j" ok)" -lt "$okn" ] && okn=$(json_field "$j" ok)
 			[ "$(json_field "$j" os_threads)" -gt "$thr" ] && thr=$(json_field "$j" os_threads)
 			sleep 1	# let the TIME_WAITs of the last run settle

@@ -414,6 +414,9 @@ static int http_run(const struct run_opts *o, enum exec_mode m, json_t *out)
 			return err;
 		c.tmpl = o->url;
 	} else {
+		/* Library callers (tests/http_workload.c) only: `corolab run`
+		 * starts the built-in server itself and passes its URL (run.c,
+		 * builtin_server_outside), outside the measured process. */
 		err = server_child__start(&sc, &so);
 		if (err)
 			return err;

@@ -460,6 +460,8 @@ int cmd_doctor(int argc, char **argv)
 
 	if (priv) {
 		int btf = probe_tp_btf("sched_switch"), raw = probe_raw_tp("sched_switch");
+		bool rb = probe_ringbuf() == 1, io = probe_tp_in_btf("io_uring_submit_req"),
+		     pf = probe_tp_in_btf("page_fault_user");
 
 		if (btf == 1)
 			report(OK, "tp_btf", "loads and attaches (corolab trace uses it)", NULL);
@@ -473,15 +475,13 @@ int cmd_doctor(int argc, char **argv)
 			       "needs CONFIG_BPF_EVENTS; check dmesg and lockdown");
 		if (btf != 1 && raw != 1)
 			essential = 1;
-		report(probe_ringbuf() == 1 ? OK : WARN, "BPF ring buffer",
-		       probe_ringbuf() == 1 ? "available (--timeline)" : "not available",
+		report(rb ? OK : WARN, "BPF ring buffer", rb ? "available (--timeline)" : "not available",
 		       "Linux >= 5.8 needed for --timeline");
-		report(probe_tp_in_btf("io_uring_submit_req") ? OK : WARN, "io_uring tracepoints",
-		       probe_tp_in_btf("io_uring_submit_req") ? "in BTF" : "absent",
+		report(io ? OK : WARN, "io_uring tracepoints", io ? "in BTF" : "absent",
 		       "io_uring:io_uring_submit_req is Linux >= 6.0's (CONFIG_IO_URING=y); without it the "
 		       "trace's io_uring counts stay zero");
-		report(probe_tp_in_btf("page_fault_user") ? OK : WARN, "page fault tracepoints",
-		       probe_tp_in_btf("page_fault_user") ? "exceptions:page_fault_user/kernel" : "absent (non-x86?)",
+		report(pf ? OK : WARN, "page fault tracepoints",
+		       pf ? "exceptions:page_fault_user/kernel" : "absent (non-x86?)",
 		       "exceptions:page_fault_* exist on x86 only: elsewhere the trace has no page-fault "
 		       "figures; `corolab run` still reports rusage's minflt");
 		probe_release();

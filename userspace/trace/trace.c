@@ -43,8 +43,7 @@ struct tracer {
 	struct ring_buffer *rb;		/* --timeline only */
 	FILE *tl;
 	const char *mode;		/* "tp_btf" or "raw_tp" */
-	unsigned missing;		/* FAULTS_NO_* hooks left out */
-	bool no_faults_probe;		/* faults.bpf.c did not load at all */
+	unsigned missing;		/* FAULTS_NO_* hooks left out (ft NULL: all) */
 	unsigned long long tl_written;
 	int tl_err;			/* first write error on the timeline file */
 	int stats_fd;			/* --bpf-stats: keeps run-time stats on; -errno if
@@ -158,7 +157,6 @@ static int tracer_open(struct tracer *tr, const struct trace_opts *o)
 		return err;
 	if (err) {
 		tr->ft = NULL;	/* scheduler figures still stand on their own */
-		tr->no_faults_probe = true;
 	}
 	if (o->timeline_path) {
 		tr->tl = fopen(o->timeline_path, "we");
@@ -833,7 +831,7 @@ static json_t *build_json(struct tracer *tr, const struct trace_run *run, const 
 		 * but unknown ("faults": the whole probe, syscalls included). */
 		json_t *un = json_array();
 
-		if (tr->no_faults_probe)
+		if (!tr->ft)
 			json_array_append_new(un, json_string("faults"));
 		if (tr->missing & FAULTS_NO_PAGE_FAULTS)
 			json_array_append_new(un, json_string("page_faults"));
