@@ -94,7 +94,9 @@ import json, sys
 bi, ex = (json.load(open(f)) for f in sys.argv[1:3])
 assert bi["params"]["server"] == "builtin" and bi["params"]["server_pid"] > 0, bi["params"]
 assert ex["params"]["server"] == "external", ex["params"]
-assert abs(bi["minflt"] - ex["minflt"]) <= 8, (bi["minflt"], ex["minflt"])
+# No more than the noise (ASan's shadow memory moves a run's count by ~15
+# either way); forked from the client, the server had added 58 to 65.
+assert bi["minflt"] - ex["minflt"] <= max(8, ex["minflt"] // 10), (bi["minflt"], ex["minflt"])
 assert abs(bi["nvcsw"] - ex["nvcsw"]) <= 2, (bi["nvcsw"], ex["nvcsw"])
 PY
 # The all-at-once coroutine path (one transfer per coroutine) classifies
